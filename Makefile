@@ -1,0 +1,31 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test lint migrations
+
+run: $(VENV)/.installed
+	$(PY) -m server dev
+
+# Runs the whole suite on SQLite + in-process state, and again on PostgreSQL + Redis when
+# DATABASE_URL and REDIS_URL are set (as .ci/run does).
+test: $(VENV)/.installed-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+
+# After changing a model: write the next migration and commit it.
+migrations: $(VENV)/.installed
+	$(VENV)/bin/tortoise -c server.db.TORTOISE_ORM makemigrations
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@

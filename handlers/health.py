@@ -1,0 +1,56 @@
+"""Liveness, readiness and the OpenAPI document."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+from sanic_ext.extensions.openapi import openapi
+from sanic_ext.extensions.openapi.builders import SpecificationBuilder
+from tortoise import connections
+
+bp = Blueprint("health")
+log = logging.getLogger("gonghui.health")
+
+CHECK_TIMEOUT_SECONDS = 2.0
+
+
+@bp.get("/healthz")
+@openapi.definition(summary="进程存活检查", tag="health")
+async def healthz(request: Request) -> HTTPResponse:
+    return json({"status": "ok"})
+
+
+async def _check(name: str, probe: object) -> tuple[str, bool]:
+    try:
+        await asyncio.wait_for(probe, CHECK_TIMEOUT_SECONDS)  # type: ignore[arg-type]
+        return name, True
+    except Exception as exc:
+        log.warning("readiness check failed", extra={"check": name, "error": repr(exc)})
+        return name, False
+
+
+@bp.get("/readyz")
+@openapi.definition(summary="就绪检查：数据库（及 Redis）可用时返回 200", tag="health")
+async def readyz(request: Request) -> HTTPResponse:
+    probes = [_check("database", connections.get("default").execute_query("SELECT 1"))]
+    if request.app.ctx.settings.redis_url:
+        probes.append(_check("redis", request.app.ctx.shared_state.ping()))
+    results = dict(await asyncio.gather(*probes))
+    ready = all(results.values())
+    body = {"status": "ready" if ready else "unavailable", "checks": results}
+    if not ready:
+        body["error"] = {"code": "service.unavailable", "message": "服务依赖暂不可用", "details": results}
+    return json(body, status=200 if ready else 503, ensure_ascii=False)
+
+
+@bp.get("/api/v1/openapi.json")
+@openapi.exclude()
+async def openapi_document(request: Request) -> HTTPResponse:
+    document = SpecificationBuilder().build(request.app).serialize()
+    # The schemas come from pydantic v2, which writes JSON Schema 2020-12: the dialect of
+    # OpenAPI 3.1 (sanic-ext labels every document 3.0.3).
+    document["openapi"] = "3.1.0"
+    return json(document, ensure_ascii=False)

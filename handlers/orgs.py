@@ -1,0 +1,91 @@
+"""The union tree, for the mini-program: browse level by level or search by name."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+
+from models.errors import NotFound
+from models.orgs import ORG_TYPE_LABELS, Org, OrgType, ancestors, browse, child_counts
+from server.http import LocalTime, PageQuery, Shape, documented, parse_query, respond
+
+bp = Blueprint("orgs", url_prefix="/api/v1/orgs")
+
+
+class OrgQuery(PageQuery):
+    parent_id: int | None = None
+    q: str | None = None
+    accepts_members: bool | None = None
+
+
+class OrgOut(Shape):
+    id: int
+    name: str
+    org_type: OrgType
+    org_type_label: str
+    region_code: str
+    parent_id: int | None
+    depth: int
+    accepts_members: bool
+    child_count: int
+    created_at: LocalTime
+
+
+class OrgPage(Shape):
+    items: list[OrgOut]
+    total: int
+
+
+class OrgPathItem(Shape):
+    id: int
+    name: str
+
+
+class OrgDetail(OrgOut):
+    path: list[OrgPathItem]
+
+
+def org_out(org: Org, child_count: int) -> OrgOut:
+    return OrgOut(
+        id=org.id,
+        name=org.name,
+        org_type=org.org_type,
+        org_type_label=ORG_TYPE_LABELS[org.org_type],
+        region_code=org.region_code,
+        parent_id=org.parent_id,
+        depth=org.depth,
+        accepts_members=org.accepts_members,
+        child_count=child_count,
+        created_at=org.created_at,
+    )
+
+
+@bp.get("")
+@documented(
+    "工会组织树：按上级逐层浏览（不传 parent_id 为顶层），或按名称搜索（q）",
+    tag="orgs",
+    query=OrgQuery,
+    response=OrgPage,
+)
+async def list_orgs(request: Request) -> HTTPResponse:
+    query = parse_query(request, OrgQuery)
+    orgs, total = await browse(
+        parent_id=query.parent_id,
+        q=query.q.strip() if query.q else None,
+        accepts_members=query.accepts_members,
+        offset=query.offset,
+        limit=query.page_size,
+    )
+    counts = await child_counts([org.id for org in orgs])
+    return respond(OrgPage(items=[org_out(org, counts.get(org.id, 0)) for org in orgs], total=total))
+
+
+@bp.get("/<org_id:int>")
+@documented("工会组织详情，含从省总工会到本级的路径", tag="orgs", response=OrgDetail)
+async def get_org(request: Request, org_id: int) -> HTTPResponse:
+    org = await Org.get_or_none(id=org_id)
+    if org is None:
+        raise NotFound("org.not_found", "该工会组织不存在", {"org_id": org_id})
+    counts = await child_counts([org.id])
+    path = [OrgPathItem(id=item.id, name=item.name) for item in await ancestors(org.id)]
+    return respond(OrgDetail(**org_out(org, counts.get(org.id, 0)).model_dump(), path=path))

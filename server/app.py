@@ -1,0 +1,113 @@
+"""The application factory: settings in, a configured Sanic app out."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from pathlib import Path
+
+from sanic import Request, Sanic
+from sanic.response import HTTPResponse
+from sanic_ext import Extend
+from tortoise.contrib.sanic import register_tortoise
+
+from handlers import register_blueprints
+from server.auth.lockout import LoginLockout
+from server.auth.tokens import TokenService
+from server.db import tortoise_config
+from server.errors import register_error_handlers
+from server.logging_setup import configure_logging, request_id_var
+from server.settings import Settings, load_settings
+from server.shared_state import connect_shared_state
+from server.wechat.gateway import WeChatGateway
+
+access_log = logging.getLogger("gonghui.access")
+
+
+def _request_id(request: Request) -> str:
+    offered = request.headers.get("x-request-id", "")
+    if 8 <= len(offered) <= 64 and offered.replace("-", "").isalnum():
+        return offered
+    return uuid.uuid4().hex
+
+
+def create_app(settings: Settings | None = None) -> Sanic:
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+    app = Sanic("gonghui", configure_logging=False)
+    app.config.update(
+        {
+            "REQUEST_MAX_SIZE": settings.max_body_bytes,
+            "FALLBACK_ERROR_FORMAT": "json",
+            "ACCESS_LOG": False,
+            # sanic-ext leaves routes under its own prefix out of the document, so its pages live
+            # under /api/v1/docs; handlers/health.py serves the document at /api/v1/openapi.json.
+            "OAS_URL_PREFIX": "/api/v1/docs",
+            "OAS_URI_TO_JSON": "/openapi.json",
+            # Our own docs page in place of ReDoc and Swagger UI, which load their scripts from a
+            # CDN that a union intranet cannot reach.
+            "OAS_UI_REDOC": True,
+            "OAS_URI_TO_REDOC": "/page",
+            "OAS_PATH_TO_REDOC_HTML": str(Path(__file__).parent / "templates" / "api-docs.html"),
+            "OAS_UI_SWAGGER": False,
+            "OAS_UI_DEFAULT": "redoc",
+            "HEALTH": False,
+            "CORS": False,
+        }
+    )
+    app.ctx.settings = settings
+    Extend(app)
+    app.ext.openapi.describe(
+        "Gonghui API",
+        version="1.0.0",
+        description="工会服务小程序与管理后台的接口。错误一律为 {\"error\": {\"code\", \"message\", \"details\"}}。",
+    )
+    register_tortoise(app, config=tortoise_config(settings))
+    register_error_handlers(app)
+    register_blueprints(app)
+
+    @app.before_server_start
+    async def open_services(app: Sanic) -> None:
+        app.ctx.shared_state = connect_shared_state(settings.redis_url, settings.redis_prefix)
+        app.ctx.tokens = TokenService(settings.secret_key)
+        app.ctx.lockout = LoginLockout(
+            app.ctx.shared_state, settings.login_max_failures, settings.login_lockout_seconds
+        )
+        app.ctx.wechat = WeChatGateway(
+            appid=settings.wechat_miniprogram_appid,
+            secret=settings.wechat_miniprogram_secret,
+            api_base_url=settings.wechat_api_base_url,
+            state=app.ctx.shared_state,
+            timeout=settings.wechat_timeout_seconds,
+            threads=settings.wechat_threads,
+        )
+
+    @app.after_server_stop
+    async def close_services(app: Sanic) -> None:
+        await app.ctx.wechat.close()
+        await app.ctx.shared_state.close()
+
+    @app.on_request
+    async def start_request(request: Request) -> None:
+        request.ctx.request_id = _request_id(request)
+        request.ctx.started = time.perf_counter()
+        request_id_var.set(request.ctx.request_id)
+
+    @app.on_response
+    async def finish_request(request: Request, response: HTTPResponse) -> None:
+        request_id = getattr(request.ctx, "request_id", None) or _request_id(request)
+        response.headers["X-Request-ID"] = request_id
+        started = getattr(request.ctx, "started", None)
+        access_log.info(
+            "request",
+            extra={
+                "request_id": request_id,
+                "method": request.method,
+                "path": request.path,
+                "status": response.status,
+                "ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
+            },
+        )
+
+    return app

@@ -1,0 +1,1 @@
+"""Authentication and authorisation for workers (WeChat login) and staff (password login)."""

@@ -1,0 +1,94 @@
+"""Route guards: who may call a handler.
+
+`worker_required` accepts a worker's bearer token. `staff_required(*roles)` accepts a staff
+bearer token or the admin session cookie; with the cookie, every state-changing request must
+carry the session's CSRF token (header `X-CSRF-Token` or form field `csrf_token`). Both put the
+caller on `request.ctx` (`user` or `staff`, `actor`, and for staff the `scope`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any
+
+from sanic import Request
+from sanic.response import HTTPResponse
+
+from models.accounts import StaffRole, SubjectKind
+from models.audit import Actor
+from models.errors import Forbidden, Unauthorized
+from models.scope import StaffScope
+from server.auth.tokens import Authenticated, TokenService
+
+ADMIN_SESSION_COOKIE = "gh_admin_session"
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+Handler = Callable[..., Awaitable[HTTPResponse]]
+
+
+def client_ip(request: Request) -> str:
+    return request.remote_addr or request.ip or ""
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def _tokens(request: Request) -> TokenService:
+    return request.app.ctx.tokens
+
+
+async def _authenticate(request: Request, kind: SubjectKind) -> Authenticated:
+    token = bearer_token(request)
+    if token is not None:
+        return await _tokens(request).authenticate(token, kind)
+    if kind == SubjectKind.STAFF and (cookie := request.cookies.get(ADMIN_SESSION_COOKIE)):
+        authenticated = await _tokens(request).authenticate(cookie, kind)
+        if request.method not in _SAFE_METHODS:
+            sent = request.headers.get("x-csrf-token") or (request.form or {}).get("csrf_token", "")
+            if not sent or not _tokens(request).csrf_matches(authenticated.session.id, sent):
+                raise Forbidden("auth.csrf_failed", "页面已过期或请求来源无法确认，请刷新页面后重试")
+        return authenticated
+    raise Unauthorized("auth.required", "请先登录")
+
+
+def worker_required(handler: Handler) -> Handler:
+    @wraps(handler)
+    async def guarded(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        authenticated = await _authenticate(request, SubjectKind.USER)
+        assert authenticated.user is not None
+        request.ctx.session = authenticated.session
+        request.ctx.user = authenticated.user
+        request.ctx.actor = Actor(
+            "user", authenticated.user.id, authenticated.user.openid, client_ip(request), request.ctx.request_id
+        )
+        return await handler(request, *args, **kwargs)
+
+    return guarded
+
+
+def staff_required(*roles: StaffRole) -> Callable[[Handler], Handler]:
+    """Any active staff account; with `roles`, only those roles."""
+
+    def decorate(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def guarded(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+            authenticated = await _authenticate(request, SubjectKind.STAFF)
+            staff = authenticated.staff
+            assert staff is not None
+            if roles and staff.role not in roles:
+                raise Forbidden("auth.role_forbidden", "您的账号角色无权进行此操作")
+            request.ctx.session = authenticated.session
+            request.ctx.staff = staff
+            request.ctx.scope = StaffScope.of(staff)
+            request.ctx.actor = Actor("staff", staff.id, staff.username, client_ip(request), request.ctx.request_id)
+            return await handler(request, *args, **kwargs)
+
+        return guarded
+
+    return decorate

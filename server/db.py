@@ -1,0 +1,42 @@
+"""Tortoise ORM configuration and migrations.
+
+`TORTOISE_ORM` is what the `tortoise` command line reads (`tortoise -c server.db.TORTOISE_ORM
+makemigrations`); the server and `python -m server migrate` build the same config from settings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.migrations.api.migrate import migrate
+
+from models import MODEL_MODULES
+from server.settings import Settings, load_settings
+
+
+def tortoise_config(settings: Settings) -> dict[str, Any]:
+    return {
+        "connections": {"default": settings.resolved_database_url},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "Asia/Shanghai",
+    }
+
+
+def __getattr__(name: str) -> Any:
+    # Built on first use so that importing this module never reads the environment.
+    if name == "TORTOISE_ORM":
+        return tortoise_config(load_settings())
+    raise AttributeError(name)
+
+
+async def apply_migrations(settings: Settings) -> None:
+    await migrate(config=tortoise_config(settings))
+    await Tortoise.close_connections()

@@ -1,0 +1,75 @@
+"""Every failure leaves the server in the contract's shape:
+`{"error": {"code": "dotted.code", "message": "中文说明", "details": {...}}}`.
+
+Domain errors carry their own code and status; Sanic's own exceptions (unknown route, wrong
+method, oversized or malformed body) and pydantic validation errors are translated here; anything
+else is logged with its traceback and answered as a plain 500 that reveals nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import ValidationError
+from sanic import Request, Sanic
+from sanic.exceptions import (
+    BadRequest,
+    MethodNotAllowed,
+    NotFound as RouteNotFound,
+    PayloadTooLarge,
+    SanicException,
+)
+from sanic.response import HTTPResponse, json
+
+from models.errors import DomainError
+
+log = logging.getLogger("gonghui.errors")
+
+
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> HTTPResponse:
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return json(body, status=status, headers=headers, ensure_ascii=False)
+
+
+def validation_details(exc: ValidationError) -> dict[str, Any]:
+    return {
+        "fields": [
+            {
+                "field": ".".join(str(part) for part in err["loc"]) or "body",
+                "type": err["type"],
+                "message": err["msg"],
+            }
+            for err in exc.errors(include_url=False, include_input=False)
+        ]
+    }
+
+
+_SANIC_ERRORS: list[tuple[type[SanicException], int, str, str]] = [
+    (RouteNotFound, 404, "route.not_found", "请求的地址不存在"),
+    (MethodNotAllowed, 405, "route.method_not_allowed", "该地址不支持此请求方法"),
+    (PayloadTooLarge, 413, "request.too_large", "请求内容过大"),
+    (BadRequest, 400, "request.malformed", "请求格式有误"),
+]
+
+
+def handle_exception(request: Request, exc: Exception) -> HTTPResponse:
+    if isinstance(exc, DomainError):
+        headers = {"Retry-After": str(exc.details["retry_after"])} if "retry_after" in exc.details else None
+        return error_response(exc.status, exc.code, exc.message, exc.details, headers)
+    if isinstance(exc, ValidationError):
+        return error_response(422, "request.invalid", "请求参数不符合要求", validation_details(exc))
+    for kind, status, code, message in _SANIC_ERRORS:
+        if isinstance(exc, kind):
+            return error_response(status, code, message)
+    if isinstance(exc, SanicException) and exc.status_code < 500:
+        return error_response(exc.status_code, "request.rejected", "请求未被接受")
+    log.exception("unhandled error", extra={"path": request.path})
+    return error_response(500, "server.error", "服务器内部错误，请稍后再试")
+
+
+def register_error_handlers(app: Sanic) -> None:
+    app.error_handler.add(Exception, handle_exception)

@@ -1,0 +1,96 @@
+"""Typed settings, read from the environment and an optional `.env` file.
+
+Every setting is documented in the README. Secrets have development defaults only: in
+production mode (`ENVIRONMENT=production`) the server refuses to start until each one is set
+to a real value.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development-only values. Production refuses every one of them.
+DEV_SECRET_KEY = "dev-only-secret-key-change-me-0000000000000000"
+DEV_ID_ENCRYPTION_KEYS = "k1:ZGV2LW9ubHktaWQtZW5jcnlwdGlvbi1rZXktMzJi"
+DEV_WECHAT_SECRET = "dev-only-wechat-secret"
+DEV_DEMO_ADMIN_PASSWORD = "gonghui-demo-2025"
+_PLACEHOLDERS = {DEV_SECRET_KEY, DEV_ID_ENCRYPTION_KEYS, DEV_WECHAT_SECRET, "", "changeme"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    redis_url: str = ""
+    redis_prefix: str = "gonghui:"
+    log_level: str = "INFO"
+    max_body_bytes: int = 1_048_576
+
+    secret_key: str = DEV_SECRET_KEY
+    id_encryption_keys: str = Field(
+        default=DEV_ID_ENCRYPTION_KEYS,
+        description="Comma-separated key_id:base64(32 bytes); the first encrypts, all decrypt.",
+    )
+    worker_token_ttl_seconds: int = 7 * 24 * 3600
+    admin_token_ttl_seconds: int = 12 * 3600
+
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 900
+
+    wechat_api_base_url: str = "https://api.weixin.qq.com"
+    wechat_timeout_seconds: float = 5.0
+    wechat_threads: int = 16
+    wechat_miniprogram_appid: str = "wx-sandbox-miniprogram"
+    wechat_miniprogram_secret: str = DEV_WECHAT_SECRET
+
+    sandbox_host: str = "127.0.0.1"
+    sandbox_port: int = 8100
+
+    demo_admin_password: str = DEV_DEMO_ADMIN_PASSWORD
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.environment != "production":
+            return self
+        missing = [
+            name.upper()
+            for name in ("secret_key", "id_encryption_keys", "wechat_miniprogram_secret")
+            if getattr(self, name) in _PLACEHOLDERS
+        ]
+        if len(self.secret_key) < 32 and "SECRET_KEY" not in missing:
+            missing.append("SECRET_KEY (at least 32 characters)")
+        if self.demo_admin_password == DEV_DEMO_ADMIN_PASSWORD:
+            missing.append("DEMO_ADMIN_PASSWORD")
+        if not self.database_url:
+            missing.append("DATABASE_URL")
+        if missing:
+            raise ValueError(
+                "production mode refuses to start without real values for: " + ", ".join(missing)
+            )
+        return self
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite://{self.data_dir.resolve() / 'gonghui.sqlite3'}"
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings

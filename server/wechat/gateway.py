@@ -1,0 +1,200 @@
+"""The WeChat gateway: every call to WeChat goes through here.
+
+wechatpy is synchronous (requests), so calls run in a bounded thread pool off the event loop,
+with a timeout on each. Two things wechatpy 1.8.18 does not do are done here:
+- the API host is a setting (`WECHAT_API_BASE_URL`), so that the sandbox can stand in for WeChat;
+- the access token comes from `stable_token`, is kept in shared state with its expiry and is
+  refreshed once for all processes under a lock (wechatpy's own fetch uses the classic endpoint,
+  whose every call invalidates the token the other processes hold).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import requests
+from requests.adapters import HTTPAdapter
+from wechatpy import WeChatClient
+from wechatpy.exceptions import WeChatClientException
+
+from models.errors import TooManyAttempts, Unauthorized, UpstreamUnavailable
+from server.shared_state import SharedState, hold_lock
+
+log = logging.getLogger("gonghui.wechat")
+
+T = TypeVar("T")
+
+OFFICIAL_API_BASE = "https://api.weixin.qq.com"
+# Renew this long before WeChat's expiry; stable_token keeps both tokens valid in that window.
+TOKEN_RENEW_MARGIN_SECONDS = 300
+TOKEN_REJECTED_CODES = {40001, 40014, 42001}
+
+_bound_access_token: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "wechat_access_token", default=None
+)
+
+
+class WeChatCallFailed(Exception):
+    """WeChat answered with an error code, or did not answer (`errcode` None)."""
+
+    def __init__(self, errcode: int | None, errmsg: str) -> None:
+        super().__init__(f"{errcode}: {errmsg}")
+        self.errcode = errcode
+        self.errmsg = errmsg
+
+
+class RebasedWeChatClient(WeChatClient):
+    """wechatpy's client, sending to a configurable host and taking its token from the gateway."""
+
+    def __init__(self, appid: str, secret: str, api_base_url: str, timeout: float, pool_size: int) -> None:
+        super().__init__(appid, secret, timeout=timeout, auto_retry=False)
+        adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+        self._http.mount("http://", adapter)
+        self._http.mount("https://", adapter)
+        self._api_base_url = api_base_url.rstrip("/")
+
+    def _request(self, method: str, url_or_endpoint: str, **kwargs: Any) -> Any:
+        if not url_or_endpoint.startswith(("http://", "https://")):
+            url_or_endpoint = kwargs.pop("api_base_url", self.API_BASE_URL) + url_or_endpoint
+        kwargs.pop("api_base_url", None)
+        if url_or_endpoint.startswith(OFFICIAL_API_BASE):
+            url_or_endpoint = self._api_base_url + url_or_endpoint[len(OFFICIAL_API_BASE):]
+        return super()._request(method, url_or_endpoint, **kwargs)
+
+    @property
+    def access_token(self) -> str | None:  # type: ignore[override]
+        # None makes requests leave the parameter out, as for jscode2session, which takes none.
+        return _bound_access_token.get()
+
+    def fetch_access_token(self) -> dict[str, Any]:
+        raise RuntimeError("access tokens are fetched by WeChatGateway through stable_token")
+
+
+@dataclass(frozen=True)
+class WeChatIdentity:
+    openid: str
+    unionid: str | None
+
+
+class WeChatGateway:
+    def __init__(
+        self,
+        *,
+        appid: str,
+        secret: str,
+        api_base_url: str,
+        state: SharedState,
+        timeout: float,
+        threads: int,
+    ) -> None:
+        self.appid = appid
+        self._secret = secret
+        self._state = state
+        self._client = RebasedWeChatClient(appid, secret, api_base_url, timeout, threads)
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="wechat")
+
+    async def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._client._http.close()
+
+    async def _run(self, call: Callable[[], T], access_token: str | None = None) -> T:
+        def bound() -> T:
+            _bound_access_token.set(access_token)
+            try:
+                result = call()
+            except WeChatClientException as exc:
+                raise WeChatCallFailed(exc.errcode, str(exc.errmsg)) from None
+            except requests.RequestException as exc:
+                raise WeChatCallFailed(None, f"{type(exc).__name__}: {exc}") from None
+            if isinstance(result, requests.Response):
+                raise WeChatCallFailed(None, f"answer is not JSON (HTTP {result.status_code})")
+            return result
+
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, contextvars.copy_context().run, bound)
+
+    # --- login -------------------------------------------------------------------------------
+
+    async def code_to_session(self, code: str) -> WeChatIdentity:
+        try:
+            result = await self._run(lambda: self._client.wxa.code_to_session(code))
+        except WeChatCallFailed as exc:
+            if exc.errcode in (40029, 40163, 40226):
+                raise Unauthorized("auth.wechat_code_invalid", "微信登录凭证无效或已使用，请重新登录") from None
+            if exc.errcode == 45011:
+                raise TooManyAttempts("auth.wechat_too_frequent", "登录过于频繁，请稍后再试", {"retry_after": 60}) from None
+            log.warning("jscode2session failed", extra={"errcode": exc.errcode, "errmsg": exc.errmsg})
+            raise UpstreamUnavailable("wechat.unavailable", "微信服务暂时不可用，请稍后再试") from None
+        return WeChatIdentity(openid=result["openid"], unionid=result.get("unionid") or None)
+
+    # --- calls that need the access token ----------------------------------------------------
+
+    async def call_with_token(self, make_call: Callable[[RebasedWeChatClient], T]) -> T:
+        """Run a call that needs the access token; a rejected token is renewed and the call
+        retried once."""
+        token = await self.access_token()
+        try:
+            return await self._run(lambda: make_call(self._client), token)
+        except WeChatCallFailed as exc:
+            if exc.errcode not in TOKEN_REJECTED_CODES:
+                raise
+            token = await self.renew_rejected_token(token)
+            return await self._run(lambda: make_call(self._client), token)
+
+    def _token_key(self) -> str:
+        return f"wechat:access-token:{self.appid}"
+
+    async def _cached_token(self) -> tuple[str, float] | None:
+        raw = await self._state.get(self._token_key())
+        if raw is None:
+            return None
+        entry = json.loads(raw)
+        return entry["token"], float(entry["expires_at"])
+
+    async def _fetch_stable_token(self, force_refresh: bool) -> str:
+        payload = {
+            "grant_type": "client_credential",
+            "appid": self.appid,
+            "secret": self._secret,
+            "force_refresh": force_refresh,
+        }
+        result = await self._run(lambda: self._client.post("stable_token", data=payload))
+        expires_in = int(result.get("expires_in", 7200))
+        expires_at = time.time() + expires_in
+        await self._state.set(
+            self._token_key(),
+            json.dumps({"token": result["access_token"], "expires_at": expires_at}),
+            ttl_seconds=expires_in,
+        )
+        log.info("access token renewed", extra={"appid": self.appid, "force_refresh": force_refresh})
+        return result["access_token"]
+
+    async def access_token(self) -> str:
+        cached = await self._cached_token()
+        if cached and cached[1] - time.time() > TOKEN_RENEW_MARGIN_SECONDS:
+            return cached[0]
+        async with hold_lock(self._state, self._token_key(), ttl_seconds=30, wait_seconds=30):
+            cached = await self._cached_token()
+            if cached and cached[1] - time.time() > TOKEN_RENEW_MARGIN_SECONDS:
+                return cached[0]
+            return await self._fetch_stable_token(force_refresh=False)
+
+    async def renew_rejected_token(self, rejected: str) -> str:
+        """WeChat refused `rejected`: take a newer one if another process already has it,
+        else ask again, forcing a refresh only when WeChat hands back the refused token."""
+        async with hold_lock(self._state, self._token_key(), ttl_seconds=30, wait_seconds=30):
+            cached = await self._cached_token()
+            if cached and cached[0] != rejected:
+                return cached[0]
+            token = await self._fetch_stable_token(force_refresh=False)
+            if token == rejected:
+                token = await self._fetch_stable_token(force_refresh=True)
+            return token
