@@ -11,7 +11,11 @@ run: $(VENV)/.installed
 # Runs the whole suite on SQLite + in-process state, and again on PostgreSQL + Redis when
 # DATABASE_URL and REDIS_URL are set (as .ci/run does).
 test: $(VENV)/.installed-test
-	$(PY) -m pytest $(PYTEST_ARGS)
+	TEST_BACKEND=embedded $(PY) -m pytest $(PYTEST_ARGS)
+	@if [ -n "$$DATABASE_URL$$REDIS_URL" ]; then \
+		echo "--- again on PostgreSQL + Redis ($$DATABASE_URL, $$REDIS_URL)"; \
+		TEST_BACKEND=production $(PY) -m pytest $(PYTEST_ARGS); \
+	fi
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

@@ -47,7 +47,9 @@ class AuditPage(Shape):
 
 
 @bp.get("")
-@documented("审计日志（本级及下级工会），按时间倒序", tag="admin-audit", query=AuditQuery, response=AuditPage, secured="staff")
+@documented(
+    "审计日志（本级及下级工会），按时间倒序", tag="admin-audit", query=AuditQuery, response=AuditPage, secured="staff"
+)
 @staff_required(StaffRole.UNION_ADMIN, StaffRole.SUPERADMIN)
 async def list_audit(request: Request) -> HTTPResponse:
     query = parse_query(request, AuditQuery)

@@ -82,7 +82,12 @@ async def _login(request: Request) -> tuple[StaffAccount, IssuedToken]:
 
 
 @bp.post("/auth/login")
-@documented("工作人员登录（接口客户端）：返回 Bearer 凭证；连续失败将临时锁定", tag="admin-auth", body=StaffLoginIn, response=StaffLoginOut)
+@documented(
+    "工作人员登录（接口客户端）：返回 Bearer 凭证；连续失败将临时锁定",
+    tag="admin-auth",
+    body=StaffLoginIn,
+    response=StaffLoginOut,
+)
 async def login(request: Request) -> HTTPResponse:
     staff, issued = await _login(request)
     return respond(StaffLoginOut(token=issued.token, expires_in=issued.expires_in, staff=await staff_out(staff)))
@@ -91,7 +96,9 @@ async def login(request: Request) -> HTTPResponse:
 @bp.post("/auth/session")
 @documented(
     "工作人员登录（管理页面）：设置会话 Cookie，返回 CSRF 令牌；之后的写操作须带 X-CSRF-Token",
-    tag="admin-auth", body=StaffLoginIn, response=StaffSessionOut,
+    tag="admin-auth",
+    body=StaffLoginIn,
+    response=StaffSessionOut,
 )
 async def open_session(request: Request) -> HTTPResponse:
     staff, issued = await _login(request)

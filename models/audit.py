@@ -30,7 +30,6 @@ class AuditEntry(Model):
 
     class Meta:
         table = "audit_entries"
-        ordering = ["-id"]
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,6 @@ class Org(Model):
 
     class Meta:
         table = "orgs"
-        ordering = ["id"]
 
 
 class OrgClosure(Model):

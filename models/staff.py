@@ -11,22 +11,34 @@ from server.auth.passwords import check_password_strength, hash_password, verify
 from server.clock import now
 
 
-async def authenticate_staff(lockout: LoginLockout, username: str, password: str, actor_ip: str, request_id: str) -> StaffAccount:
+async def authenticate_staff(
+    lockout: LoginLockout, username: str, password: str, actor_ip: str, request_id: str
+) -> StaffAccount:
     await lockout.ensure_not_locked(username)
     staff = await StaffAccount.get_or_none(username=username.strip())
     valid = await verify_password(staff.password_hash if staff else None, password)
     if staff is None or not valid or not staff.is_active:
         await lockout.record_failure(username)
-        await record(Actor("staff", staff.id if staff else None, username[:64], actor_ip, request_id), "staff.login_failed",
-                     object_type="staff", object_id=staff.id if staff else "", org_id=staff.org_id if staff else None)
+        await record(
+            Actor("staff", staff.id if staff else None, username[:64], actor_ip, request_id),
+            "staff.login_failed",
+            object_type="staff",
+            object_id=staff.id if staff else "",
+            org_id=staff.org_id if staff else None,
+        )
         if staff is not None and valid and not staff.is_active:
             raise Unauthorized("auth.account_disabled", "账号已停用，请联系管理员")
         raise Unauthorized("auth.bad_credentials", "用户名或密码错误")
     await lockout.clear(username)
     staff.last_login_at = now()
     await staff.save(update_fields=["last_login_at"])
-    await record(Actor("staff", staff.id, staff.username, actor_ip, request_id), "staff.login",
-                 object_type="staff", object_id=staff.id, org_id=staff.org_id)
+    await record(
+        Actor("staff", staff.id, staff.username, actor_ip, request_id),
+        "staff.login",
+        object_type="staff",
+        object_id=staff.id,
+        org_id=staff.org_id,
+    )
     return staff
 
 
@@ -51,8 +63,14 @@ async def create_staff(
         org=org,
         must_change_password=must_change_password,
     )
-    await record(actor, "staff.create", object_type="staff", object_id=staff.id, org_id=org.id,
-                 after={"username": username, "role": role.value, "role_label": STAFF_ROLE_LABELS[role], "org_id": org.id})
+    await record(
+        actor,
+        "staff.create",
+        object_type="staff",
+        object_id=staff.id,
+        org_id=org.id,
+        after={"username": username, "role": role.value, "role_label": STAFF_ROLE_LABELS[role], "org_id": org.id},
+    )
     return staff
 
 

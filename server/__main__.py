@@ -1,11 +1,11 @@
 """The command line: `python -m server <command>`.
 
-  run           serve the API (WORKERS processes)
-  migrate       apply database migrations
-  create-staff  create a caseworker or admin account
-  load-demo     load the demo union tree and accounts into an empty database
-  sandbox       run the WeChat sandbox on SANDBOX_PORT
-  dev           migrate, load demo data if empty, then run sandbox and server together
+run           serve the API (WORKERS processes)
+migrate       apply database migrations
+create-staff  create a caseworker or admin account
+load-demo     load the demo union tree and accounts into an empty database
+sandbox       run the WeChat sandbox on SANDBOX_PORT
+dev           migrate, load demo data if empty, then run sandbox and server together
 """
 
 from __future__ import annotations
@@ -112,7 +112,9 @@ def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> None:
     configure_logging(settings.log_level)
     app = create_sandbox_app()
     app.config.ACCESS_LOG = False
-    app.prepare(host=settings.sandbox_host, port=settings.sandbox_port, motd=False, access_log=False, single_process=True)
+    app.prepare(
+        host=settings.sandbox_host, port=settings.sandbox_port, motd=False, access_log=False, single_process=True
+    )
     Sanic.serve_single(app)
 
 
@@ -164,7 +166,7 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> None:
                 f"  Staff logins (password {settings.demo_admin_password!r}):",
                 "    admin (超级管理员, 广东省总工会), shenzhen (深圳市总工会), zhongshan (中山市总工会),",
                 "    gaoming (高明区总工会), zhanjiang (湛江市总工会)",
-                f"  Worker login:   curl -X POST {base}/api/v1/auth/wechat-login -d '{{\"code\":\"dev:alice\"}}'",
+                f'  Worker login:   curl -X POST {base}/api/v1/auth/wechat-login -d \'{{"code":"dev:alice"}}\'',
                 "",
             ]
         ),
@@ -179,7 +181,9 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m server", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m server", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="serve the API")
     commands.add_parser("migrate", help="apply database migrations")

@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
     app.ext.openapi.describe(
         "Gonghui API",
         version="1.0.0",
-        description="工会服务小程序与管理后台的接口。错误一律为 {\"error\": {\"code\", \"message\", \"details\"}}。",
+        description='工会服务小程序与管理后台的接口。错误一律为 {"error": {"code", "message", "details"}}。',
     )
     register_tortoise(app, config=tortoise_config(settings))
     register_error_handlers(app)

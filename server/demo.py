@@ -24,38 +24,96 @@ class DemoOrg:
 
 
 T = OrgType
-DEMO_TREE = DemoOrg("广东省总工会", T.PROVINCE, "440000", children=[
-    DemoOrg("深圳市总工会", T.CITY, "440300", children=[
-        DemoOrg("福田区总工会", T.DISTRICT, "440304", children=[
-            DemoOrg("华强北街道总工会", T.TOWN, "440304008", True, children=[
-                DemoOrg("顺丰速运深圳福田片区工会", T.ENTERPRISE, "440304008", True),
-            ]),
-        ]),
-        DemoOrg("深圳市快递行业工会联合会", T.INDUSTRY, "440300", True),
-    ]),
-    DemoOrg("佛山市总工会", T.CITY, "440600", children=[
-        DemoOrg("高明区总工会", T.DISTRICT, "440608", children=[
-            DemoOrg("荷城街道总工会", T.TOWN, "440608001", True, children=[
-                DemoOrg("广东坚派新材料有限公司工会", T.ENTERPRISE, "440608001", True),
-            ]),
-            DemoOrg("高明区新材料产业园区工会", T.PARK, "440608", True),
-        ]),
-    ]),
-    DemoOrg("中山市总工会", T.CITY, "442000", children=[
-        DemoOrg("中山市新就业形态劳动者工会联合会", T.INDUSTRY, "442000", True),
-        DemoOrg("东区街道总工会", T.TOWN, "442000003", True, children=[
-            DemoOrg("美团中山外卖配送站点工会", T.PLATFORM, "442000003", True),
-        ]),
-        DemoOrg("火炬开发区总工会", T.PARK, "442000100", True),
-    ]),
-    DemoOrg("湛江市总工会", T.CITY, "440800", children=[
-        DemoOrg("徐闻县总工会", T.DISTRICT, "440825", True),
-        DemoOrg("雷州市总工会", T.DISTRICT, "440882", True),
-        DemoOrg("霞山区总工会", T.DISTRICT, "440803", children=[
-            DemoOrg("湛江市货车司机工会", T.INDUSTRY, "440803", True),
-        ]),
-    ]),
-])
+DEMO_TREE = DemoOrg(
+    "广东省总工会",
+    T.PROVINCE,
+    "440000",
+    children=[
+        DemoOrg(
+            "深圳市总工会",
+            T.CITY,
+            "440300",
+            children=[
+                DemoOrg(
+                    "福田区总工会",
+                    T.DISTRICT,
+                    "440304",
+                    children=[
+                        DemoOrg(
+                            "华强北街道总工会",
+                            T.TOWN,
+                            "440304008",
+                            True,
+                            children=[
+                                DemoOrg("顺丰速运深圳福田片区工会", T.ENTERPRISE, "440304008", True),
+                            ],
+                        ),
+                    ],
+                ),
+                DemoOrg("深圳市快递行业工会联合会", T.INDUSTRY, "440300", True),
+            ],
+        ),
+        DemoOrg(
+            "佛山市总工会",
+            T.CITY,
+            "440600",
+            children=[
+                DemoOrg(
+                    "高明区总工会",
+                    T.DISTRICT,
+                    "440608",
+                    children=[
+                        DemoOrg(
+                            "荷城街道总工会",
+                            T.TOWN,
+                            "440608001",
+                            True,
+                            children=[
+                                DemoOrg("广东坚派新材料有限公司工会", T.ENTERPRISE, "440608001", True),
+                            ],
+                        ),
+                        DemoOrg("高明区新材料产业园区工会", T.PARK, "440608", True),
+                    ],
+                ),
+            ],
+        ),
+        DemoOrg(
+            "中山市总工会",
+            T.CITY,
+            "442000",
+            children=[
+                DemoOrg("中山市新就业形态劳动者工会联合会", T.INDUSTRY, "442000", True),
+                DemoOrg(
+                    "东区街道总工会",
+                    T.TOWN,
+                    "442000003",
+                    True,
+                    children=[
+                        DemoOrg("美团中山外卖配送站点工会", T.PLATFORM, "442000003", True),
+                    ],
+                ),
+                DemoOrg("火炬开发区总工会", T.PARK, "442000100", True),
+            ],
+        ),
+        DemoOrg(
+            "湛江市总工会",
+            T.CITY,
+            "440800",
+            children=[
+                DemoOrg("徐闻县总工会", T.DISTRICT, "440825", True),
+                DemoOrg("雷州市总工会", T.DISTRICT, "440882", True),
+                DemoOrg(
+                    "霞山区总工会",
+                    T.DISTRICT,
+                    "440803",
+                    children=[
+                        DemoOrg("湛江市货车司机工会", T.INDUSTRY, "440803", True),
+                    ],
+                ),
+            ],
+        ),
+    ],
+)
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,11 @@ from sanic import Request, Sanic
 from sanic.exceptions import (
     BadRequest,
     MethodNotAllowed,
-    NotFound as RouteNotFound,
     PayloadTooLarge,
     SanicException,
+)
+from sanic.exceptions import (
+    NotFound as RouteNotFound,
 )
 from sanic.response import HTTPResponse, json
 
@@ -28,7 +30,10 @@ log = logging.getLogger("gonghui.errors")
 
 
 def error_response(
-    status: int, code: str, message: str, details: dict[str, Any] | None = None,
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> HTTPResponse:
     body = {"error": {"code": code, "message": message, "details": details or {}}}

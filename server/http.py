@@ -52,7 +52,9 @@ def parse_query(request: Request, shape: type[ShapeT]) -> ShapeT:
     return shape.model_validate(values)
 
 
-def respond(payload: BaseModel | dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> HTTPResponse:
+def respond(
+    payload: BaseModel | dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> HTTPResponse:
     body = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
     return json(body, status=status, headers=headers, ensure_ascii=False)
 

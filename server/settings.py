@@ -74,9 +74,7 @@ class Settings(BaseSettings):
         if not self.database_url:
             missing.append("DATABASE_URL")
         if missing:
-            raise ValueError(
-                "production mode refuses to start without real values for: " + ", ".join(missing)
-            )
+            raise ValueError("production mode refuses to start without real values for: " + ", ".join(missing))
         return self
 
     @cached_property

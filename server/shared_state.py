@@ -136,9 +136,7 @@ return n
 
 class RedisSharedState:
     def __init__(self, url: str, prefix: str = "gonghui:") -> None:
-        self._redis = Redis.from_url(
-            url, decode_responses=True, socket_timeout=5, socket_connect_timeout=2
-        )
+        self._redis = Redis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=2)
         self._prefix = prefix
 
     def _k(self, key: str) -> str:

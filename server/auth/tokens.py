@@ -70,9 +70,7 @@ class TokenService:
 
     async def authenticate(self, token: str, kind: SubjectKind) -> Authenticated:
         try:
-            claims = jwt.decode(
-                token, self._key, algorithms=[_ALGORITHM], options={"require": ["exp", "sid", "knd"]}
-            )
+            claims = jwt.decode(token, self._key, algorithms=[_ALGORITHM], options={"require": ["exp", "sid", "knd"]})
         except jwt.ExpiredSignatureError:
             raise Unauthorized("auth.token_expired", "登录已过期，请重新登录") from None
         except jwt.InvalidTokenError:
@@ -108,4 +106,3 @@ class TokenService:
 
     def csrf_matches(self, session_id: uuid.UUID, candidate: str) -> bool:
         return hmac.compare_digest(self.csrf_token(session_id), candidate)
-

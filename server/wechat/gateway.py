@@ -37,9 +37,7 @@ OFFICIAL_API_BASE = "https://api.weixin.qq.com"
 TOKEN_RENEW_MARGIN_SECONDS = 300
 TOKEN_REJECTED_CODES = {40001, 40014, 42001}
 
-_bound_access_token: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "wechat_access_token", default=None
-)
+_bound_access_token: contextvars.ContextVar[str | None] = contextvars.ContextVar("wechat_access_token", default=None)
 
 
 class WeChatCallFailed(Exception):
@@ -66,7 +64,7 @@ class RebasedWeChatClient(WeChatClient):
             url_or_endpoint = kwargs.pop("api_base_url", self.API_BASE_URL) + url_or_endpoint
         kwargs.pop("api_base_url", None)
         if url_or_endpoint.startswith(OFFICIAL_API_BASE):
-            url_or_endpoint = self._api_base_url + url_or_endpoint[len(OFFICIAL_API_BASE):]
+            url_or_endpoint = self._api_base_url + url_or_endpoint[len(OFFICIAL_API_BASE) :]
         return super()._request(method, url_or_endpoint, **kwargs)
 
     @property
@@ -130,7 +128,9 @@ class WeChatGateway:
             if exc.errcode in (40029, 40163, 40226):
                 raise Unauthorized("auth.wechat_code_invalid", "微信登录凭证无效或已使用，请重新登录") from None
             if exc.errcode == 45011:
-                raise TooManyAttempts("auth.wechat_too_frequent", "登录过于频繁，请稍后再试", {"retry_after": 60}) from None
+                raise TooManyAttempts(
+                    "auth.wechat_too_frequent", "登录过于频繁，请稍后再试", {"retry_after": 60}
+                ) from None
             log.warning("jscode2session failed", extra={"errcode": exc.errcode, "errmsg": exc.errmsg})
             raise UpstreamUnavailable("wechat.unavailable", "微信服务暂时不可用，请稍后再试") from None
         return WeChatIdentity(openid=result["openid"], unionid=result.get("unionid") or None)

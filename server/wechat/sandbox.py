@@ -207,7 +207,7 @@ def create_sandbox_app(token_ttl_seconds: int = 7200, name: str = "gonghui-wecha
             return wechat_error(40029, "invalid code")
         if not state.use_code(code):
             return wechat_error(40163, "code been used")
-        appid = state.tokens[request.args["access_token"]].appid
+        appid = state.tokens[request.args.get("access_token", "")].appid
         number = match.group(1)
         return json(
             {

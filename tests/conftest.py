@@ -1,0 +1,147 @@
+"""Fixtures: the sandbox, the server on each back end, API clients and factories.
+
+A pytest run tests one back end, named by TEST_BACKEND: `embedded` (SQLite file and in-process
+shared state, the default) or `production` (PostgreSQL and Redis from DATABASE_URL and
+REDIS_URL). `make test` runs both when those are set, as `.ci/run` sets them. One back end per
+process because Tortoise builds each model's SQL once, for the first database it meets. A
+configured back end that cannot be reached fails the run; nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+import redis
+from tortoise import Tortoise
+
+from server.db import tortoise_config
+from server.settings import Settings
+from tests.harness import Process, base_env, free_port, run_command, wait_until_answering
+
+PRODUCTION_DATABASE_URL = os.environ.get("DATABASE_URL", "")
+PRODUCTION_REDIS_URL = os.environ.get("REDIS_URL", "")
+BACKEND = os.environ.get("TEST_BACKEND", "embedded")
+DEMO_PASSWORD = "demo-password-for-tests-1"
+SECRET_KEY = "test-secret-key-" + "x" * 32
+
+
+@dataclass
+class Stack:
+    backend: str
+    base_url: str
+    sandbox_url: str
+    env: dict[str, str]
+    settings: Settings
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    path = Path(__file__).resolve().parent.parent / "test-artifacts"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def sandbox_url(tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path) -> Iterator[str]:
+    port = free_port()
+    env = base_env(SANDBOX_PORT=str(port), DATA_DIR=str(tmp_path_factory.mktemp("sandbox")))
+    process = Process("sandbox", env, artifacts_dir / "sandbox.log").start("sandbox")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_answering(f"{url}/_sandbox/healthz", process.process)  # type: ignore[arg-type]
+        yield url
+    finally:
+        process.stop()
+
+
+async def _create_postgres_database(url: str) -> tuple[str, str]:
+    """A fresh database beside the configured one, so runs never share tables."""
+    name = f"gonghui_test_{uuid.uuid4().hex[:10]}"
+    connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    base, _, _ = url.rpartition("/")
+    return name, f"{base}/{name}"
+
+
+async def _drop_postgres_database(url: str, name: str) -> None:
+    connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+def backend_env(backend: str, data_dir: Path, database_url: str) -> dict[str, str]:
+    env = {"DATA_DIR": str(data_dir), "SECRET_KEY": SECRET_KEY, "DEMO_ADMIN_PASSWORD": DEMO_PASSWORD}
+    if backend == "production":
+        if not PRODUCTION_DATABASE_URL or not PRODUCTION_REDIS_URL:
+            pytest.fail("the production back end needs both DATABASE_URL and REDIS_URL")
+        env.update(
+            DATABASE_URL=database_url,
+            REDIS_URL=PRODUCTION_REDIS_URL,
+            REDIS_PREFIX=f"gonghui-test-{uuid.uuid4().hex[:8]}:",
+        )
+    return env
+
+
+@pytest.fixture(scope="session", params=[BACKEND])
+async def stack(
+    request: pytest.FixtureRequest, sandbox_url: str, tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path
+) -> AsyncIterator[Stack]:
+    backend = request.param
+    data_dir = tmp_path_factory.mktemp(backend)
+    database_name = database_url = ""
+    if backend == "production":
+        redis.Redis.from_url(PRODUCTION_REDIS_URL, socket_connect_timeout=3).ping()
+        database_name, database_url = await _create_postgres_database(PRODUCTION_DATABASE_URL)
+    port = free_port()
+    env = base_env(
+        PORT=str(port),
+        WECHAT_API_BASE_URL=sandbox_url,
+        **backend_env(backend, data_dir, database_url),
+    )
+    for command in ("migrate", "load-demo"):
+        done = run_command(env, command)
+        assert done.returncode == 0, done.stdout + done.stderr
+    server = Process("server", env, artifacts_dir / f"server-{backend}.log").start("run")
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=data_dir,
+        database_url=env.get("DATABASE_URL", ""),
+        redis_url=env.get("REDIS_URL", ""),
+        redis_prefix=env.get("REDIS_PREFIX", "gonghui:"),
+        secret_key=SECRET_KEY,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_answering(f"{base_url}/readyz", server.process)  # type: ignore[arg-type]
+        await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+        yield Stack(backend, base_url, sandbox_url, env, settings)
+    finally:
+        server.stop()
+        await Tortoise.close_connections()
+        if database_name:
+            await _drop_postgres_database(PRODUCTION_DATABASE_URL, database_name)
+
+
+@pytest.fixture
+async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.base_url, timeout=20) as client:
+        yield client
+
+
+@pytest.fixture
+async def sandbox(sandbox_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=sandbox_url, timeout=20) as client:
+        yield client
+        await client.put("/_sandbox/faults", json={"refuse_openids": [], "error_rate": 0, "sends_per_second_cap": 0})
