@@ -5,9 +5,31 @@ from __future__ import annotations
 
 from sanic import Sanic
 
-from handlers import admin_audit, admin_auth, health, orgs, worker_auth
+from handlers import (
+    admin_audit,
+    admin_auth,
+    admin_enrolment,
+    admin_membership,
+    enrolment,
+    health,
+    membership,
+    orgs,
+    profile,
+    worker_auth,
+)
 
 
 def register_blueprints(app: Sanic) -> None:
-    for module in (health, worker_auth, orgs, admin_auth, admin_audit):
+    for module in (
+        health,
+        worker_auth,
+        profile,
+        orgs,
+        enrolment,
+        membership,
+        admin_auth,
+        admin_enrolment,
+        admin_membership,
+        admin_audit,
+    ):
         app.blueprint(module.bp)

@@ -1,12 +1,16 @@
-"""Worker login through WeChat, and the worker's own account."""
+"""Worker login through WeChat, and the worker's own account (profile and membership summary)."""
 
 from __future__ import annotations
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
+from handlers.profile import ProfileOut, profile_out
 from models.accounts import SubjectKind, User, find_or_create_worker
 from models.audit import Actor, record
+from models.membership import active_membership
+from models.orgs import Org
+from models.profiles import WorkerProfile
 from server.auth.guards import client_ip, worker_required
 from server.clock import now
 from server.http import LocalTime, Shape, documented, parse_body, respond
@@ -32,11 +36,19 @@ class WechatLoginOut(Shape):
     user: UserOut
 
 
+class MembershipSummary(Shape):
+    member_no: str
+    org_id: int
+    org_name: str
+    status: str
+    joined_at: LocalTime
+
+
 class MeOut(Shape):
     user: UserOut
     roles: list[str]
-    profile: dict[str, object] | None
-    membership: dict[str, object] | None
+    profile: ProfileOut | None
+    membership: MembershipSummary | None
 
 
 def user_out(user: User) -> UserOut:
@@ -75,4 +87,23 @@ async def logout(request: Request) -> HTTPResponse:
 @worker_required
 async def me(request: Request) -> HTTPResponse:
     user = request.ctx.user
-    return respond(MeOut(user=user_out(user), roles=list(user.roles), profile=None, membership=None))
+    profile = await WorkerProfile.get_or_none(user_id=user.id)
+    membership = await active_membership(user.id)
+    summary = None
+    if membership is not None:
+        org = await Org.get(id=membership.org_id)
+        summary = MembershipSummary(
+            member_no=membership.member_no,
+            org_id=org.id,
+            org_name=org.name,
+            status=membership.status.value,
+            joined_at=membership.joined_at,
+        )
+    return respond(
+        MeOut(
+            user=user_out(user),
+            roles=list(user.roles),
+            profile=profile_out(profile) if profile else None,
+            membership=summary,
+        )
+    )

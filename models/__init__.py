@@ -8,4 +8,9 @@ MODEL_MODULES = [
     "models.orgs",
     "models.accounts",
     "models.audit",
+    "models.notifications",
+    "models.profiles",
+    "models.membership",
+    "models.enrolment",
+    "models.idempotency",
 ]

@@ -15,6 +15,7 @@ from tortoise.contrib.sanic import register_tortoise
 from handlers import register_blueprints
 from server.auth.lockout import LoginLockout
 from server.auth.tokens import TokenService
+from server.crypto import CardSigner, IdCipher
 from server.db import tortoise_config
 from server.errors import register_error_handlers
 from server.logging_setup import configure_logging, request_id_var
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None) -> Sanic:
     async def open_services(app: Sanic) -> None:
         app.ctx.shared_state = connect_shared_state(settings.redis_url, settings.redis_prefix)
         app.ctx.tokens = TokenService(settings.secret_key)
+        app.ctx.cipher = IdCipher(settings.id_encryption_keys, settings.id_blind_index_key)
+        app.ctx.card_signer = CardSigner(settings.member_card_signing_key)
         app.ctx.lockout = LoginLockout(
             app.ctx.shared_state, settings.login_max_failures, settings.login_lockout_seconds
         )

@@ -14,12 +14,24 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from server.crypto import decode_signing_seed, parse_key_ring
+
 # Development-only values. Production refuses every one of them.
 DEV_SECRET_KEY = "dev-only-secret-key-change-me-0000000000000000"
-DEV_ID_ENCRYPTION_KEYS = "k1:ZGV2LW9ubHktaWQtZW5jcnlwdGlvbi1rZXktMzJi"
+DEV_ID_ENCRYPTION_KEYS = "dev1:ZGV2LW9ubHktaWQtZW5jcnlwdGlvbi1rZXktMzJieXQ="
+DEV_ID_BLIND_INDEX_KEY = "dev-only-blind-index-key"
+DEV_MEMBER_CARD_SIGNING_KEY = "ZGV2LW9ubHktbWVtYmVyLWNhcmQtc2lnbmluZy1rZXk="
 DEV_WECHAT_SECRET = "dev-only-wechat-secret"
 DEV_DEMO_ADMIN_PASSWORD = "gonghui-demo-2025"
-_PLACEHOLDERS = {DEV_SECRET_KEY, DEV_ID_ENCRYPTION_KEYS, DEV_WECHAT_SECRET, "", "changeme"}
+_PLACEHOLDERS = {
+    DEV_SECRET_KEY,
+    DEV_ID_ENCRYPTION_KEYS,
+    DEV_ID_BLIND_INDEX_KEY,
+    DEV_MEMBER_CARD_SIGNING_KEY,
+    DEV_WECHAT_SECRET,
+    "",
+    "changeme",
+}
 
 
 class Settings(BaseSettings):
@@ -41,6 +53,15 @@ class Settings(BaseSettings):
         default=DEV_ID_ENCRYPTION_KEYS,
         description="Comma-separated key_id:base64(32 bytes); the first encrypts, all decrypt.",
     )
+    id_blind_index_key: str = Field(
+        default=DEV_ID_BLIND_INDEX_KEY,
+        description="Keys the lookup hash of ID numbers; never rotated (it would split people in two).",
+    )
+    member_card_signing_key: str = Field(
+        default=DEV_MEMBER_CARD_SIGNING_KEY,
+        description="Base64 of a 32-byte Ed25519 seed; its public key is published for offline checks.",
+    )
+    member_card_ttl_seconds: int = 24 * 3600
     worker_token_ttl_seconds: int = 7 * 24 * 3600
     admin_token_ttl_seconds: int = 12 * 3600
 
@@ -60,11 +81,19 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
+        parse_key_ring(self.id_encryption_keys)
+        decode_signing_seed(self.member_card_signing_key)
         if self.environment != "production":
             return self
         missing = [
             name.upper()
-            for name in ("secret_key", "id_encryption_keys", "wechat_miniprogram_secret")
+            for name in (
+                "secret_key",
+                "id_encryption_keys",
+                "id_blind_index_key",
+                "member_card_signing_key",
+                "wechat_miniprogram_secret",
+            )
             if getattr(self, name) in _PLACEHOLDERS
         ]
         if len(self.secret_key) < 32 and "SECRET_KEY" not in missing:

@@ -25,7 +25,7 @@ from requests.adapters import HTTPAdapter
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
-from models.errors import TooManyAttempts, Unauthorized, UpstreamUnavailable
+from models.errors import Invalid, TooManyAttempts, Unauthorized, UpstreamUnavailable
 from server.shared_state import SharedState, hold_lock
 
 log = logging.getLogger("gonghui.wechat")
@@ -134,6 +134,25 @@ class WeChatGateway:
             log.warning("jscode2session failed", extra={"errcode": exc.errcode, "errmsg": exc.errmsg})
             raise UpstreamUnavailable("wechat.unavailable", "微信服务暂时不可用，请稍后再试") from None
         return WeChatIdentity(openid=result["openid"], unionid=result.get("unionid") or None)
+
+    async def phone_number(self, code: str) -> str:
+        """The number behind a phone-button code (`getuserphonenumber`; wechatpy 1.8.18 has no
+        method for it, so it goes through the client's generic `post`)."""
+        try:
+            result = await self.call_with_token(
+                lambda client: client.post(
+                    "https://api.weixin.qq.com/wxa/business/getuserphonenumber", data={"code": code}
+                )
+            )
+        except WeChatCallFailed as exc:
+            if exc.errcode in (40029, 40163, 40013):
+                raise Unauthorized("profile.wechat_phone_code_invalid", "手机号授权已失效，请重新授权") from None
+            log.warning("getuserphonenumber failed", extra={"errcode": exc.errcode, "errmsg": exc.errmsg})
+            raise UpstreamUnavailable("wechat.unavailable", "微信服务暂时不可用，请稍后再试") from None
+        info = result["phone_info"]
+        if info.get("countryCode") not in (None, "86"):
+            raise Invalid("profile.phone_not_mainland", "目前仅支持中国大陆手机号码", {"field": "phone"})
+        return info["purePhoneNumber"]
 
     # --- calls that need the access token ----------------------------------------------------
 

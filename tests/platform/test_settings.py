@@ -7,7 +7,9 @@ from tests.harness import base_env, run_command
 
 REAL_SECRETS = {
     "SECRET_KEY": "a-real-production-secret-key-with-enough-length",
-    "ID_ENCRYPTION_KEYS": "prod1:cHJvZHVjdGlvbi1rZXktMzItYnl0ZXMtbG9uZy0xMg==",
+    "ID_ENCRYPTION_KEYS": "prod1:cHJvZHVjdGlvbi1pZC1rZXktb2YtMzItYnl0ZXMteHg=",
+    "ID_BLIND_INDEX_KEY": "production-blind-index-key",
+    "MEMBER_CARD_SIGNING_KEY": "cHJvZHVjdGlvbi1jYXJkLXNpZ25pbmctc2VlZC0zMmI=",
     "WECHAT_MINIPROGRAM_SECRET": "real-wechat-secret",
     "DEMO_ADMIN_PASSWORD": "a-real-admin-password-9",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test",
@@ -42,3 +44,8 @@ def test_production_accepts_real_settings() -> None:
     settings = Settings(_env_file=None, environment="production", **values)  # type: ignore[call-arg]
     assert settings.environment == "production"
     assert settings.resolved_database_url == REAL_SECRETS["DATABASE_URL"]
+
+
+def test_malformed_encryption_keys_are_refused_in_any_mode(tmp_path) -> None:
+    done = run_command(base_env(DATA_DIR=str(tmp_path), ID_ENCRYPTION_KEYS="k1:not-base64!"), "migrate")
+    assert done.returncode == 2 and "k1" in done.stderr

@@ -1,0 +1,160 @@
+"""Enrolment review for caseworkers, inside their subtree only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+
+from handlers.enrolment import EnrolmentDetail, EnrolmentOut, enrolment_detail, enrolment_out, org_names
+from models import enrolment as enrolments
+from models.enrolment import EnrolmentStatus
+from models.errors import DomainError
+from server.auth.guards import staff_required
+from server.http import PageQuery, Shape, documented, parse_body, parse_query, respond
+
+bp = Blueprint("admin_enrolment", url_prefix="/api/v1/admin/enrolments")
+
+SORTS = {"submitted_at": "submitted_at", "-submitted_at": "-submitted_at", "name": "real_name", "-name": "-real_name"}
+
+
+class AdminEnrolmentQuery(PageQuery):
+    status: EnrolmentStatus | None = None
+    org_id: int | None = Field(None, description="只看该组织及其下级")
+    is_gig_worker: bool | None = None
+    occupation: str | None = None
+    platform: str | None = None
+    submitted_from: datetime | None = None
+    submitted_to: datetime | None = None
+    q: str | None = Field(None, description="按申请人姓名搜索")
+    sort: Literal["submitted_at", "-submitted_at", "name", "-name"] = "-submitted_at"
+
+
+class AdminEnrolmentPage(Shape):
+    items: list[EnrolmentOut]
+    total: int
+
+
+class ReasonIn(Shape):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class BatchIn(Shape):
+    ids: list[int] = Field(min_length=1, max_length=100)
+
+
+class BatchResult(Shape):
+    id: int
+    ok: bool
+    code: str | None = None
+    message: str | None = None
+
+
+class BatchOut(Shape):
+    results: list[BatchResult]
+
+
+class RevealOut(Shape):
+    id_number: str
+
+
+@bp.get("")
+@documented(
+    "入会申请列表（本级及下级）：筛选、搜索、排序、分页；证件号与手机号脱敏",
+    tag="admin-enrolment",
+    query=AdminEnrolmentQuery,
+    response=AdminEnrolmentPage,
+    secured="staff",
+)
+@staff_required()
+async def list_enrolments(request: Request) -> HTTPResponse:
+    query = parse_query(request, AdminEnrolmentQuery)
+    scoped = enrolments.reviewable_enrolments(
+        request.ctx.scope,
+        status=query.status,
+        org_id=query.org_id,
+        is_gig_worker=query.is_gig_worker,
+        occupation=query.occupation,
+        platform=query.platform,
+        submitted_from=query.submitted_from,
+        submitted_to=query.submitted_to,
+        q=query.q,
+    )
+    total = await scoped.count()
+    items = await scoped.order_by(SORTS[query.sort], "-id").offset(query.offset).limit(query.page_size)
+    names = await org_names({item.org_id for item in items})
+    return respond(AdminEnrolmentPage(items=[enrolment_out(item, names[item.org_id]) for item in items], total=total))
+
+
+@bp.get("/<enrolment_id:int>")
+@documented("入会申请详情与办理记录", tag="admin-enrolment", response=EnrolmentDetail, secured="staff")
+@staff_required()
+async def get_enrolment(request: Request, enrolment_id: int) -> HTTPResponse:
+    enrolment = await request.ctx.scope.get(enrolments.Enrolment.all(), id=enrolment_id)
+    return respond(await enrolment_detail(enrolment))
+
+
+@bp.post("/<enrolment_id:int>/approve")
+@documented(
+    "批准入会：生成会员号与电子会员卡，并通知申请人", tag="admin-enrolment", response=EnrolmentDetail, secured="staff"
+)
+@staff_required()
+async def approve(request: Request, enrolment_id: int) -> HTTPResponse:
+    enrolment = await enrolments.approve(request.ctx.scope, enrolment_id, request.ctx.actor)
+    return respond(await enrolment_detail(enrolment))
+
+
+@bp.post("/<enrolment_id:int>/reject")
+@documented(
+    "驳回入会申请（须填写原因）", tag="admin-enrolment", body=ReasonIn, response=EnrolmentDetail, secured="staff"
+)
+@staff_required()
+async def reject(request: Request, enrolment_id: int) -> HTTPResponse:
+    body = parse_body(request, ReasonIn)
+    enrolment = await enrolments.reject(request.ctx.scope, enrolment_id, body.reason, request.ctx.actor)
+    return respond(await enrolment_detail(enrolment))
+
+
+@bp.post("/<enrolment_id:int>/return")
+@documented(
+    "退回补充材料（须填写需补充的内容）",
+    tag="admin-enrolment",
+    body=ReasonIn,
+    response=EnrolmentDetail,
+    secured="staff",
+)
+@staff_required()
+async def return_for_information(request: Request, enrolment_id: int) -> HTTPResponse:
+    body = parse_body(request, ReasonIn)
+    enrolment = await enrolments.return_for_information(request.ctx.scope, enrolment_id, body.reason, request.ctx.actor)
+    return respond(await enrolment_detail(enrolment))
+
+
+@bp.post("/<enrolment_id:int>/reveal-id")
+@documented("查看完整身份证号（记入审计日志）", tag="admin-enrolment", response=RevealOut, secured="staff")
+@staff_required()
+async def reveal_id(request: Request, enrolment_id: int) -> HTTPResponse:
+    number = await enrolments.reveal_id_number(
+        request.ctx.scope, enrolment_id, request.app.ctx.cipher, request.ctx.actor
+    )
+    return respond(RevealOut(id_number=number))
+
+
+@bp.post("/batch-approve")
+@documented(
+    "批量批准：逐条办理，返回每条的结果", tag="admin-enrolment", body=BatchIn, response=BatchOut, secured="staff"
+)
+@staff_required()
+async def batch_approve(request: Request) -> HTTPResponse:
+    body = parse_body(request, BatchIn)
+    results = []
+    for enrolment_id in dict.fromkeys(body.ids):
+        try:
+            await enrolments.approve(request.ctx.scope, enrolment_id, request.ctx.actor)
+            results.append(BatchResult(id=enrolment_id, ok=True))
+        except DomainError as exc:
+            results.append(BatchResult(id=enrolment_id, ok=False, code=exc.code, message=exc.message))
+    return respond(BatchOut(results=results))

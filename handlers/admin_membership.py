@@ -1,0 +1,206 @@
+"""Members, transfers and withdrawals for caseworkers, and the figures of their subtree."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+
+from models.identity import mask_phone
+from models.membership import (
+    MEMBERSHIP_STATUS_LABELS,
+    ChangeKind,
+    ChangeStatus,
+    Membership,
+    MembershipChange,
+    MembershipStatus,
+    decide_change,
+    subtree_figures,
+)
+from models.orgs import in_subtree
+from server.auth.guards import staff_required
+from server.http import LocalTime, PageQuery, Shape, documented, parse_body, parse_query, respond
+
+bp = Blueprint("admin_membership", url_prefix="/api/v1/admin")
+
+
+class MemberQuery(PageQuery):
+    status: MembershipStatus | None = MembershipStatus.ACTIVE
+    org_id: int | None = None
+    is_gig_worker: bool | None = None
+    occupation: str | None = None
+    platform: str | None = None
+    q: str | None = Field(None, description="姓名或会员号")
+    sort: Literal["joined_at", "-joined_at", "member_no"] = "-joined_at"
+
+
+class MemberOut(Shape):
+    id: int
+    member_no: str
+    org_id: int
+    real_name: str
+    id_number: str
+    phone: str
+    status: MembershipStatus
+    status_label: str
+    is_gig_worker: bool
+    occupation: str
+    platform: str
+    joined_at: LocalTime
+    ended_at: LocalTime | None
+
+
+class MemberPage(Shape):
+    items: list[MemberOut]
+    total: int
+
+
+class ChangeQuery(PageQuery):
+    status: ChangeStatus | None = ChangeStatus.SUBMITTED
+    kind: ChangeKind | None = None
+
+
+class AdminChangeOut(Shape):
+    id: int
+    kind: ChangeKind
+    status: ChangeStatus
+    membership_id: int
+    target_org_id: int | None
+    review_org_id: int
+    reason: str
+    decision_reason: str
+    created_at: LocalTime
+    decided_at: LocalTime | None
+
+
+class ChangePage(Shape):
+    items: list[AdminChangeOut]
+    total: int
+
+
+class DecisionIn(Shape):
+    reason: str = Field("", max_length=200)
+
+
+class Breakdown(Shape):
+    code: str
+    label: str
+    members: int
+    gig_members: int
+
+
+class StatsQuery(Shape):
+    org_id: int | None = Field(None, description="不填为本人所属组织")
+
+
+class StatsOut(Shape):
+    org_id: int
+    org_count: int
+    member_count: int
+    gig_member_count: int
+    by_occupation: list[Breakdown]
+    by_platform: list[Breakdown]
+
+
+def member_out(member: Membership) -> MemberOut:
+    return MemberOut(
+        id=member.id,
+        member_no=member.member_no,
+        org_id=member.org_id,
+        real_name=member.real_name,
+        id_number=member.id_masked,
+        phone=mask_phone(member.phone),
+        status=member.status,
+        status_label=MEMBERSHIP_STATUS_LABELS[member.status],
+        is_gig_worker=member.is_gig_worker,
+        occupation=member.occupation,
+        platform=member.platform,
+        joined_at=member.joined_at,
+        ended_at=member.ended_at,
+    )
+
+
+@bp.get("/members")
+@documented(
+    "会员列表（本级及下级）：筛选、搜索、排序、分页",
+    tag="admin-membership",
+    query=MemberQuery,
+    response=MemberPage,
+    secured="staff",
+)
+@staff_required()
+async def list_members(request: Request) -> HTTPResponse:
+    query = parse_query(request, MemberQuery)
+    members = request.ctx.scope.restrict(Membership.all())
+    if query.org_id is not None:
+        members = in_subtree(members, query.org_id)
+    filters = {
+        "status": query.status,
+        "is_gig_worker": query.is_gig_worker,
+        "occupation": query.occupation,
+        "platform": query.platform,
+    }
+    members = members.filter(**{key: value for key, value in filters.items() if value is not None})
+    if query.q:
+        text = query.q.strip()
+        members = members.filter(member_no=text) if text.isdigit() else members.filter(real_name__icontains=text)
+    total = await members.count()
+    page = await members.order_by(query.sort, "-id").offset(query.offset).limit(query.page_size)
+    return respond(MemberPage(items=[member_out(member) for member in page], total=total))
+
+
+@bp.get("/membership-changes")
+@documented(
+    "转会与退会申请（由本级及下级工会审核的）",
+    tag="admin-membership",
+    query=ChangeQuery,
+    response=ChangePage,
+    secured="staff",
+)
+@staff_required()
+async def list_changes(request: Request) -> HTTPResponse:
+    query = parse_query(request, ChangeQuery)
+    changes = request.ctx.scope.restrict(MembershipChange.all(), "review_org_id")
+    filters = {"status": query.status, "kind": query.kind}
+    changes = changes.filter(**{key: value for key, value in filters.items() if value is not None})
+    total = await changes.count()
+    page = await changes.order_by("-id").offset(query.offset).limit(query.page_size)
+    return respond(ChangePage(items=[AdminChangeOut.model_validate(change) for change in page], total=total))
+
+
+@bp.post("/membership-changes/<change_id:int>/approve")
+@documented("批准转会或退会", tag="admin-membership", body=DecisionIn, response=AdminChangeOut, secured="staff")
+@staff_required()
+async def approve_change(request: Request, change_id: int) -> HTTPResponse:
+    body = parse_body(request, DecisionIn)
+    change = await decide_change(request.ctx.scope, change_id, True, body.reason, request.ctx.actor)
+    return respond(AdminChangeOut.model_validate(change))
+
+
+@bp.post("/membership-changes/<change_id:int>/reject")
+@documented(
+    "驳回转会或退会（须填写原因）", tag="admin-membership", body=DecisionIn, response=AdminChangeOut, secured="staff"
+)
+@staff_required()
+async def reject_change(request: Request, change_id: int) -> HTTPResponse:
+    body = parse_body(request, DecisionIn)
+    change = await decide_change(request.ctx.scope, change_id, False, body.reason, request.ctx.actor)
+    return respond(AdminChangeOut.model_validate(change))
+
+
+@bp.get("/stats")
+@documented(
+    "本级及下级的统计：组织数、会员数、新就业形态会员数，按职业与平台分布",
+    tag="admin-membership",
+    query=StatsQuery,
+    response=StatsOut,
+    secured="staff",
+)
+@staff_required()
+async def stats(request: Request) -> HTTPResponse:
+    query = parse_query(request, StatsQuery)
+    org_id = query.org_id if query.org_id is not None else request.ctx.staff.org_id
+    await request.ctx.scope.require(org_id)
+    return respond(StatsOut(org_id=org_id, **await subtree_figures(org_id)))

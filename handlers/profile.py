@@ -1,0 +1,106 @@
+"""The worker's profile and the lists the mini-program offers."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+
+from models.catalogue import OCCUPATIONS, PLATFORMS, label_of
+from models.profiles import ProfileInput, WorkerProfile, save_profile
+from server.auth.guards import worker_required
+from server.http import LocalTime, Shape, documented, parse_body, respond
+
+bp = Blueprint("profile", url_prefix="/api/v1")
+
+
+class ProfileIn(Shape):
+    real_name: str = Field(max_length=32)
+    id_number: str = Field(max_length=32, description="18 位居民身份证号码，校验位按 GB 11643 校验")
+    phone: str | None = Field(None, max_length=20, description="手机号；有 phone_code 时可不填")
+    phone_code: str | None = Field(None, max_length=128, description="小程序手机号按钮返回的 code，优先使用")
+    occupation: str = Field(max_length=32, description="职业代码，见 /api/v1/catalogue")
+    occupation_other: str = Field("", max_length=32)
+    platform: str = Field("none", max_length=32, description="平台代码，见 /api/v1/catalogue")
+    platform_other: str = Field("", max_length=32)
+    city: str = Field(max_length=32)
+    district: str = Field("", max_length=32)
+
+
+class ProfileOut(Shape):
+    real_name: str
+    id_number: str = Field(description="脱敏：4401**********1234")
+    phone: str = Field(description="脱敏：138****1234")
+    phone_verified: bool
+    occupation: str
+    occupation_label: str
+    platform: str
+    platform_label: str
+    city: str
+    district: str
+    updated_at: LocalTime
+
+
+class Choice(Shape):
+    code: str
+    label: str
+
+
+class CatalogueOut(Shape):
+    occupations: list[Choice]
+    platforms: list[Choice]
+
+
+def profile_out(profile: WorkerProfile) -> ProfileOut:
+    return ProfileOut(
+        real_name=profile.real_name,
+        id_number=profile.id_masked,
+        phone=profile.phone_masked,
+        phone_verified=profile.phone_verified,
+        occupation=profile.occupation,
+        occupation_label=label_of(OCCUPATIONS, profile.occupation, profile.occupation_other),
+        platform=profile.platform,
+        platform_label=label_of(PLATFORMS, profile.platform, profile.platform_other),
+        city=profile.city,
+        district=profile.district,
+        updated_at=profile.updated_at,
+    )
+
+
+@bp.put("/me/profile")
+@documented(
+    "保存个人信息：身份证号加密保存，仅以脱敏形式返回", tag="me", body=ProfileIn, response=ProfileOut, secured="worker"
+)
+@worker_required
+async def put_profile(request: Request) -> HTTPResponse:
+    body = parse_body(request, ProfileIn)
+    verified_phone = await request.app.ctx.wechat.phone_number(body.phone_code) if body.phone_code else None
+    profile = await save_profile(
+        request.ctx.user,
+        ProfileInput(
+            real_name=body.real_name,
+            id_number=body.id_number,
+            phone=body.phone,
+            verified_phone=verified_phone,
+            occupation=body.occupation,
+            occupation_other=body.occupation_other,
+            platform=body.platform,
+            platform_other=body.platform_other,
+            city=body.city,
+            district=body.district,
+        ),
+        request.app.ctx.cipher,
+        request.ctx.actor,
+    )
+    return respond(profile_out(profile))
+
+
+@bp.get("/catalogue")
+@documented("职业与平台的可选列表", tag="me", response=CatalogueOut)
+async def catalogue(request: Request) -> HTTPResponse:
+    return respond(
+        CatalogueOut(
+            occupations=[Choice(code=code, label=label) for code, label in OCCUPATIONS.items()],
+            platforms=[Choice(code=code, label=label) for code, label in PLATFORMS.items()],
+        )
+    )

@@ -1,0 +1,65 @@
+"""Maintained lists the mini-program offers: occupations and platforms of (gig) workers.
+
+Codes are stable identifiers stored on records; labels are what people read. `other` takes a
+free-text description beside it.
+"""
+
+from __future__ import annotations
+
+from models.errors import Invalid
+
+OTHER = "other"
+
+OCCUPATIONS: dict[str, str] = {
+    "delivery_rider": "外卖骑手",
+    "courier": "快递员",
+    "ride_hailing_driver": "网约车司机",
+    "truck_driver": "货车司机",
+    "online_delivery": "网约配送员",
+    "live_streamer": "互联网营销师/网络主播",
+    "domestic_worker": "家政服务员",
+    "designated_driver": "代驾司机",
+    "warehouse_worker": "仓储分拣员",
+    "factory_worker": "企业职工",
+    OTHER: "其他",
+}
+
+GIG_OCCUPATIONS = {
+    "delivery_rider",
+    "courier",
+    "ride_hailing_driver",
+    "truck_driver",
+    "online_delivery",
+    "live_streamer",
+    "domestic_worker",
+    "designated_driver",
+}
+
+PLATFORMS: dict[str, str] = {
+    "meituan": "美团",
+    "eleme": "饿了么",
+    "sf_express": "顺丰",
+    "jd": "京东",
+    "didi": "滴滴出行",
+    "huolala": "货拉拉",
+    "cainiao": "菜鸟",
+    "dada": "达达",
+    "douyin": "抖音",
+    "none": "无平台",
+    OTHER: "其他",
+}
+
+
+def check_choice(kind: str, code: str, other_text: str, choices: dict[str, str]) -> tuple[str, str]:
+    """The code and its free text, or `Invalid` naming the field."""
+    label = {"occupation": "职业", "platform": "平台"}[kind]
+    if code not in choices:
+        raise Invalid(f"catalogue.unknown_{kind}", f"{label}不在可选列表中", {"field": kind, "choices": list(choices)})
+    other_text = other_text.strip()
+    if code == OTHER and not other_text:
+        raise Invalid(f"catalogue.{kind}_other_required", f"选择“其他”时请填写具体{label}", {"field": f"{kind}_other"})
+    return code, other_text if code == OTHER else ""
+
+
+def label_of(choices: dict[str, str], code: str, other_text: str = "") -> str:
+    return other_text if code == OTHER and other_text else choices.get(code, code)

@@ -1,0 +1,120 @@
+"""A worker's profile: who they are and what they do.
+
+The ID number is kept only sealed (AES-GCM, key id beside it), as a blind index for lookups and
+as its masked form for display. The phone number comes preferably from WeChat's phone button
+(then marked verified), typed in otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.accounts import User
+from models.audit import Actor, record
+from models.catalogue import OCCUPATIONS, PLATFORMS, check_choice
+from models.errors import Invalid
+from models.identity import mask_id_number, mask_phone, normalise_id_number, normalise_phone
+from server.clock import now
+from server.crypto import IdCipher, Sealed
+
+ID_CONTEXT = "id_number"
+
+
+class WorkerProfile(Model):
+    id = fields.BigIntField(primary_key=True)
+    user: fields.OneToOneRelation[User] = fields.OneToOneField(
+        "models.User", related_name="profile", on_delete=fields.CASCADE
+    )
+    real_name = fields.CharField(max_length=32)
+    phone = fields.CharField(max_length=11)
+    phone_verified = fields.BooleanField(default=False)
+    id_key_id = fields.CharField(max_length=16)
+    id_ciphertext = fields.CharField(max_length=128)
+    id_blind_index = fields.CharField(max_length=64, db_index=True)
+    id_masked = fields.CharField(max_length=18)
+    occupation = fields.CharField(max_length=32)
+    occupation_other = fields.CharField(max_length=32, default="")
+    platform = fields.CharField(max_length=32, default="none")
+    platform_other = fields.CharField(max_length=32, default="")
+    city = fields.CharField(max_length=32)
+    district = fields.CharField(max_length=32, default="")
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    user_id: int
+
+    class Meta:
+        table = "worker_profiles"
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone)
+
+    def sealed_id(self) -> Sealed:
+        return Sealed(self.id_key_id, self.id_ciphertext)
+
+
+@dataclass(frozen=True)
+class ProfileInput:
+    real_name: str
+    id_number: str
+    occupation: str
+    city: str
+    phone: str | None = None
+    verified_phone: str | None = None
+    occupation_other: str = ""
+    platform: str = "none"
+    platform_other: str = ""
+    district: str = ""
+
+
+def _check_name(name: str) -> str:
+    name = name.strip()
+    if not 2 <= len(name) <= 32:
+        raise Invalid("profile.real_name", "请填写 2 至 32 个字的真实姓名", {"field": "real_name"})
+    return name
+
+
+async def save_profile(user: User, data: ProfileInput, cipher: IdCipher, actor: Actor) -> WorkerProfile:
+    id_number = normalise_id_number(data.id_number, now().date())
+    if data.verified_phone:
+        phone, verified = data.verified_phone, True
+    elif data.phone:
+        phone, verified = normalise_phone(data.phone), False
+    else:
+        raise Invalid("profile.phone_required", "请授权微信手机号或填写手机号码", {"field": "phone"})
+    occupation, occupation_other = check_choice("occupation", data.occupation, data.occupation_other, OCCUPATIONS)
+    platform, platform_other = check_choice("platform", data.platform, data.platform_other, PLATFORMS)
+    if not data.city.strip():
+        raise Invalid("profile.city_required", "请填写所在城市", {"field": "city"})
+    sealed = cipher.seal(id_number, ID_CONTEXT)
+    values = {
+        "real_name": _check_name(data.real_name),
+        "phone": phone,
+        "phone_verified": verified,
+        "id_key_id": sealed.key_id,
+        "id_ciphertext": sealed.ciphertext,
+        "id_blind_index": cipher.blind_index(id_number),
+        "id_masked": mask_id_number(id_number),
+        "occupation": occupation,
+        "occupation_other": occupation_other,
+        "platform": platform,
+        "platform_other": platform_other,
+        "city": data.city.strip()[:32],
+        "district": data.district.strip()[:32],
+    }
+    profile = await WorkerProfile.get_or_none(user_id=user.id)
+    if profile is None:
+        profile = await WorkerProfile.create(user_id=user.id, **values)
+    else:
+        await profile.update_from_dict(values).save()
+    await record(
+        actor,
+        "profile.save",
+        object_type="user",
+        object_id=user.id,
+        after={"id_number": profile.id_masked, "phone": profile.phone_masked, "phone_verified": verified},
+    )
+    return profile

@@ -1,0 +1,75 @@
+"""`Idempotency-Key` for state-changing routes: the same key and body give the same answer, once.
+
+The first request with a key claims it (a unique row, so a concurrent duplicate is told to wait
+with 409), runs, and stores its answer; a retry with the same body gets that stored answer; the
+same key with another body is refused. Server errors are not stored, so the client may retry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any
+
+from sanic import Request
+from sanic.response import HTTPResponse, raw
+from tortoise.exceptions import IntegrityError
+
+from models.errors import Conflict, DomainError, Invalid
+from models.idempotency import IdempotencyRecord
+from server.errors import handle_exception
+
+Handler = Callable[..., Awaitable[HTTPResponse]]
+REPLAY_HEADER = "Idempotent-Replayed"
+
+
+def _principal(request: Request) -> str:
+    actor = getattr(request.ctx, "actor", None)
+    return f"{actor.kind}:{actor.id}" if actor else "anonymous"
+
+
+def idempotent(handler: Handler) -> Handler:
+    """Apply inside the auth guard, so that keys are kept per caller."""
+
+    @wraps(handler)
+    async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        key = request.headers.get("idempotency-key", "").strip()
+        if not key:
+            return await handler(request, *args, **kwargs)
+        if len(key) > 128:
+            raise Invalid("idempotency.key_too_long", "Idempotency-Key 不能超过 128 个字符")
+        body_hash = hashlib.sha256(request.body or b"").hexdigest()
+        principal = _principal(request)
+        try:
+            record = await IdempotencyRecord.create(
+                principal=principal, key=key, method=request.method, path=request.path, body_hash=body_hash
+            )
+        except IntegrityError:
+            earlier = await IdempotencyRecord.get(principal=principal, key=key)
+            if earlier.body_hash != body_hash or earlier.path != request.path or earlier.method != request.method:
+                raise Invalid("idempotency.key_reused", "该 Idempotency-Key 已用于另一个请求，请换一个新的") from None
+            if earlier.status is None:
+                raise Conflict("idempotency.in_progress", "相同的请求正在处理中，请稍后再试") from None
+            return raw(
+                earlier.response or b"",
+                status=earlier.status,
+                content_type="application/json",
+                headers={REPLAY_HEADER: "true"},
+            )
+        try:
+            response = await handler(request, *args, **kwargs)
+        except DomainError as exc:
+            response = handle_exception(request, exc)
+        except Exception:
+            await record.delete()
+            raise
+        if response.status >= 500:
+            await record.delete()
+        else:
+            record.status = response.status
+            record.response = (response.body or b"").decode()
+            await record.save(update_fields=["status", "response"])
+        return response
+
+    return wrapped
