@@ -10,11 +10,14 @@ from handlers import (
     admin_auth,
     admin_enrolment,
     admin_membership,
+    admin_notifications,
     enrolment,
     health,
     membership,
+    notifications,
     orgs,
     profile,
+    wechat_callback,
     worker_auth,
 )
 
@@ -27,9 +30,12 @@ def register_blueprints(app: Sanic) -> None:
         orgs,
         enrolment,
         membership,
+        notifications,
+        wechat_callback,
         admin_auth,
         admin_enrolment,
         admin_membership,
+        admin_notifications,
         admin_audit,
     ):
         app.blueprint(module.bp)

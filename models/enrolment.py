@@ -169,7 +169,7 @@ async def _history_and_notice(
         "status": status_text,
         "org": org.name,
         "applicant": enrolment.real_name,
-        "time": now(),
+        "time": now().isoformat(),
         "note": enrolment.reason or (f"会员号{member_no}" if member_no else title),
     }
     await notify(
@@ -183,6 +183,7 @@ async def _history_and_notice(
             org.id,
             f"pages/enrolment/detail?id={enrolment.id}",
             values,
+            push=actor.kind == "staff",
         ),
     )
 

@@ -166,12 +166,13 @@ async def adjust_tallies(org_id: int, occupation: str, platform: str, is_gig: bo
     )
     for dimension, value in keys:
         # Lock in one order (by id) so that concurrent approvals never deadlock on the tallies.
-        ids = (
+        # Whole rows, not values_list: Tortoise 1.1.9 drops FOR UPDATE from values queries.
+        locked = (
             await OrgMemberTally.filter(org_id__in=ancestor_ids, dimension=dimension, value=value)
             .order_by("id")
             .select_for_update()
-            .values_list("id", flat=True)
         )
+        ids = [tally.id for tally in locked]
         await OrgMemberTally.filter(id__in=ids).update(
             members=F("members") + delta, gig_members=F("gig_members") + (delta if is_gig else 0)
         )

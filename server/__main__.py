@@ -118,6 +118,31 @@ def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> None:
     Sanic.serve_single(app)
 
 
+def cmd_dispatch(settings: Settings, args: argparse.Namespace) -> None:
+    from server.db import tortoise_config
+    from server.dispatcher import build_dispatcher
+    from server.logging_setup import configure_logging
+    from server.shared_state import connect_shared_state
+
+    configure_logging(settings.log_level)
+
+    async def run() -> None:
+        await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+        state = connect_shared_state(settings.redis_url, settings.redis_prefix)
+        dispatcher = build_dispatcher(settings, state, args.name)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, dispatcher.stop)
+        try:
+            await dispatcher.run()
+        finally:
+            await dispatcher.close()
+            await state.close()
+            await Tortoise.close_connections()
+
+    asyncio.run(run())
+
+
 def _wait_for_http(url: str, seconds: float) -> bool:
     import urllib.request
 
@@ -141,6 +166,7 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> None:
     children = [
         subprocess.Popen([sys.executable, "-m", "server", "sandbox"], env=env),
         subprocess.Popen([sys.executable, "-m", "server", "run"], env=env),
+        subprocess.Popen([sys.executable, "-m", "server", "dispatch"], env=env),
     ]
 
     def stop(*_: object) -> None:
@@ -162,6 +188,7 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> None:
                 "Gonghui is running." if ready else "Gonghui did not become ready; see the logs above.",
                 f"  API:            {base}/api/v1/   (docs: {base}/api/v1/docs)",
                 f"  WeChat sandbox: {sandbox_url}   (messages: {sandbox_url}/_sandbox/messages)",
+                "  Notification dispatcher: running (delivery log: GET /api/v1/admin/notifications)",
                 f"  Data:           {settings.resolved_database_url}",
                 f"  Staff logins (password {settings.demo_admin_password!r}):",
                 "    admin (超级管理员, 广东省总工会), shenzhen (深圳市总工会), zhongshan (中山市总工会),",
@@ -196,7 +223,9 @@ def main(argv: list[str] | None = None) -> None:
     staff.add_argument("--permanent", action="store_true", help="do not force a password change at first login")
     commands.add_parser("load-demo", help="load demo data into an empty database")
     commands.add_parser("sandbox", help="run the WeChat sandbox")
-    commands.add_parser("dev", help="migrate, load demo data, run sandbox and server")
+    dispatch = commands.add_parser("dispatch", help="run the notification dispatcher")
+    dispatch.add_argument("--name", help="this dispatcher's name in claims and logs (default host:pid)")
+    commands.add_parser("dev", help="migrate, load demo data, run sandbox, server and dispatcher")
     args = parser.parse_args(argv)
     settings = _settings_or_exit()
     handler = {
@@ -205,6 +234,7 @@ def main(argv: list[str] | None = None) -> None:
         "create-staff": cmd_create_staff,
         "load-demo": cmd_load_demo,
         "sandbox": cmd_sandbox,
+        "dispatch": cmd_dispatch,
         "dev": cmd_dev,
     }[args.command]
     handler(settings, args)

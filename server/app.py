@@ -22,6 +22,7 @@ from server.logging_setup import configure_logging, request_id_var
 from server.settings import Settings, load_settings
 from server.shared_state import connect_shared_state
 from server.wechat.gateway import WeChatGateway
+from server.wechat.templates import TemplateBook, parse_templates
 
 access_log = logging.getLogger("gonghui.access")
 
@@ -86,9 +87,20 @@ def create_app(settings: Settings | None = None) -> Sanic:
             threads=settings.wechat_threads,
         )
 
+        app.ctx.official = WeChatGateway(
+            appid=settings.wechat_official_appid,
+            secret=settings.wechat_official_secret,
+            api_base_url=settings.wechat_api_base_url,
+            state=app.ctx.shared_state,
+            timeout=settings.wechat_timeout_seconds,
+            threads=4,
+        )
+        app.ctx.templates = TemplateBook(parse_templates(settings.notification_templates))
+
     @app.after_server_stop
     async def close_services(app: Sanic) -> None:
         await app.ctx.wechat.close()
+        await app.ctx.official.close()
         await app.ctx.shared_state.close()
 
     @app.on_request

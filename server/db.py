@@ -14,10 +14,22 @@ from tortoise.migrations.api.migrate import migrate
 from models import MODEL_MODULES
 from server.settings import Settings, load_settings
 
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def connection_config(settings: Settings) -> str | dict[str, Any]:
+    url = settings.resolved_database_url
+    if not settings.uses_sqlite:
+        return url
+    return {
+        "engine": "server.sqlite_backend",
+        "credentials": {"file_path": url.removeprefix("sqlite://"), "busy_timeout": SQLITE_BUSY_TIMEOUT_MS},
+    }
+
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     return {
-        "connections": {"default": settings.resolved_database_url},
+        "connections": {"default": connection_config(settings)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

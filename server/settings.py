@@ -23,7 +23,9 @@ DEV_ID_BLIND_INDEX_KEY = "dev-only-blind-index-key"
 DEV_MEMBER_CARD_SIGNING_KEY = "ZGV2LW9ubHktbWVtYmVyLWNhcmQtc2lnbmluZy1rZXk="
 DEV_WECHAT_SECRET = "dev-only-wechat-secret"
 DEV_DEMO_ADMIN_PASSWORD = "gonghui-demo-2025"
+DEV_CALLBACK_TOKEN = "dev-callback-token"
 _PLACEHOLDERS = {
+    DEV_CALLBACK_TOKEN,
     DEV_SECRET_KEY,
     DEV_ID_ENCRYPTION_KEYS,
     DEV_ID_BLIND_INDEX_KEY,
@@ -74,6 +76,22 @@ class Settings(BaseSettings):
     wechat_miniprogram_appid: str = "wx-sandbox-miniprogram"
     wechat_miniprogram_secret: str = DEV_WECHAT_SECRET
 
+    wechat_official_appid: str = "wx-sandbox-official"
+    wechat_official_secret: str = DEV_WECHAT_SECRET
+    wechat_callback_token: str = DEV_CALLBACK_TOKEN
+    wechat_callback_aes_key: str = Field("", description="EncodingAESKey (43 characters) for safe mode; empty: plain")
+    miniprogram_state: Literal["developer", "trial", "formal"] = "formal"
+    notification_templates: str = Field("", description="JSON: event -> {subscribe, official} templates")
+    wechat_sends_per_second: int = Field(200, description="cap on outgoing sends per second, all dispatchers")
+
+    dispatcher_batch_size: int = 200
+    dispatcher_concurrency: int = 32
+    dispatcher_lease_seconds: int = 60
+    dispatcher_poll_seconds: float = 0.2
+    dispatcher_max_attempts: int = 8
+    dispatcher_backoff_base_seconds: float = 2.0
+    dispatcher_backoff_cap_seconds: float = 600.0
+
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8100
 
@@ -93,6 +111,8 @@ class Settings(BaseSettings):
                 "id_blind_index_key",
                 "member_card_signing_key",
                 "wechat_miniprogram_secret",
+                "wechat_official_secret",
+                "wechat_callback_token",
             )
             if getattr(self, name) in _PLACEHOLDERS
         ]

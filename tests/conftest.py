@@ -144,4 +144,39 @@ async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
 async def sandbox(sandbox_url: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=sandbox_url, timeout=20) as client:
         yield client
-        await client.put("/_sandbox/faults", json={"refuse_openids": [], "error_rate": 0, "sends_per_second_cap": 0})
+        await client.put(
+            "/_sandbox/faults",
+            json={
+                "refuse_openids": [],
+                "error_rate": 0,
+                "sends_per_second_cap": 0,
+                "reject_templates": [],
+                "only_openids": [],
+                "timeout_seconds": 8,
+            },
+        )
+
+
+FAST_DISPATCH = {
+    "DISPATCHER_POLL_SECONDS": "0.05",
+    "DISPATCHER_BACKOFF_BASE_SECONDS": "0.05",
+    "DISPATCHER_BACKOFF_CAP_SECONDS": "0.3",
+    "DISPATCHER_MAX_ATTEMPTS": "4",
+    "DISPATCHER_LEASE_SECONDS": "5",
+    "WECHAT_TIMEOUT_SECONDS": "1",
+    "WECHAT_SENDS_PER_SECOND": "0",
+}
+
+
+def start_dispatcher(stack: Stack, name: str, artifacts_dir: Path, **overrides: str) -> Process:
+    env = {**stack.env, **FAST_DISPATCH, **overrides}
+    return Process(name, env, artifacts_dir / f"{name}-{stack.backend}.log").start("dispatch", "--name", name)
+
+
+@pytest.fixture(scope="module")
+def dispatcher(stack: Stack, artifacts_dir: Path) -> Iterator[Process]:
+    """One dispatcher, as `make run` has, for the tests of a module; modules that start their own
+    dispatchers (to race or kill them) do not take it."""
+    process = start_dispatcher(stack, "dispatcher-main", artifacts_dir)
+    yield process
+    process.stop()

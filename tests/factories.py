@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
+import time
 import uuid
 
 import httpx
 
-from models.accounts import StaffAccount, StaffRole
+from models.accounts import StaffAccount, StaffRole, User
 from models.audit import Actor
 from models.orgs import Org, OrgType, create_org
 from models.staff import create_staff
@@ -120,3 +122,39 @@ async def worker_with_profile(api: httpx.AsyncClient, **overrides: object) -> tu
 
 async def apply(api: httpx.AsyncClient, token: str, org_id: int, **extra: object) -> httpx.Response:
     return await api.post("/api/v1/enrolments", json={"org_id": org_id, **extra}, headers=bearer(token))
+
+
+async def eventually(check, within: float = 10.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
+    """Poll an async `check` until it returns something truthy; fail with its last value."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await check()
+        if value or time.monotonic() > deadline:
+            assert value, f"not within {within}s: {value!r}"
+            return value
+        await asyncio.sleep(interval)
+
+
+async def consent(api: httpx.AsyncClient, token: str, template_id: str = "sbx-review-result", times: int = 1) -> None:
+    for _ in range(times):
+        answer = await api.post(
+            "/api/v1/me/subscriptions", json={"results": {template_id: "accept"}}, headers=bearer(token)
+        )
+        assert answer.status_code == 200, answer.text
+
+
+async def applicant(
+    api: httpx.AsyncClient, org_name: str = "中山市新就业形态劳动者工会联合会", consents: int = 1, **profile: object
+) -> tuple[str, str, int]:
+    """A worker with a profile, `consents` accepts, and an open application; (token, openid, enrolment id)."""
+    token, _ = await worker_with_profile(api, **profile)
+    me = (await api.get("/api/v1/me", headers=bearer(token))).json()
+    if consents:
+        await consent(api, token, times=consents)
+    enrolment_id = (await apply(api, token, (await demo_org(org_name)).id)).json()["id"]
+    user = await User.get(id=me["user"]["id"])
+    return token, user.openid, enrolment_id
+
+
+async def sandbox_messages(sandbox: httpx.AsyncClient, openid: str) -> list[dict]:
+    return (await sandbox.get("/_sandbox/messages", params={"touser": openid})).json()["items"]

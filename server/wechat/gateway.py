@@ -154,6 +154,31 @@ class WeChatGateway:
             raise Invalid("profile.phone_not_mainland", "目前仅支持中国大陆手机号码", {"field": "phone"})
         return info["purePhoneNumber"]
 
+    # --- messages ------------------------------------------------------------------------------
+
+    async def send_subscribe_message(
+        self, openid: str, template_id: str, data: dict[str, Any], page: str, state: str
+    ) -> dict[str, Any]:
+        """`subscribeMessage.send`; through the generic `post` because wechatpy's method sends
+        neither `miniprogram_state` nor `lang`."""
+        body = {"touser": openid, "template_id": template_id, "data": data, "miniprogram_state": state, "lang": "zh_CN"}
+        if page:
+            body["page"] = page
+        return await self.call_with_token(lambda client: client.post("message/subscribe/send", data=body))
+
+    async def send_template_message(
+        self, openid: str, template_id: str, data: dict[str, Any], miniprogram_appid: str, page: str
+    ) -> dict[str, Any]:
+        """The official account's template message, opening the mini-program at `page`."""
+        mini_program = {"appid": miniprogram_appid, "pagepath": page}
+        return await self.call_with_token(
+            lambda client: client.message.send_template(openid, template_id, data, mini_program=mini_program)
+        )
+
+    async def follower_unionid(self, openid: str) -> str | None:
+        result = await self.call_with_token(lambda client: client.user.get(openid))
+        return result.get("unionid") or None
+
     # --- calls that need the access token ----------------------------------------------------
 
     async def call_with_token(self, make_call: Callable[[RebasedWeChatClient], T]) -> T:

@@ -2,9 +2,11 @@
 calls, with WeChat's request and response shapes and error codes, and records what it received.
 
 Login codes `dev:<name>` or `dev:<name>:<anything>` log in as openid `sandbox-<name>`; phone codes
-`phone:<11 digits>` answer that number; every code works once, like WeChat's. Faults on demand
-through `/_sandbox/faults`: openids that refuse messages (43101), a rate of 45009 / -1 / 5xx /
-timeouts, a cap on sends per second, and expired access tokens (42001).
+`phone:<11 digits>` answer that number; every code works once, like WeChat's. The official
+account's follower `sandbox-oa-<name>` has the unionid `sandbox-union-<name>`, as the mini-program
+user `sandbox-<name>` does. Faults on demand through `/_sandbox/faults`: openids that refuse
+messages (43101), template ids answered 40037, a rate of 45009 / -1 / 5xx / timeouts, a cap on
+sends per second, and expired access tokens (42001).
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class Faults:
     error_kinds: list[str] = field(default_factory=lambda: ["45009", "-1", "500", "timeout"])
     timeout_seconds: float = 8.0
     sends_per_second_cap: int = 0
+    reject_templates: set[str] = field(default_factory=set)
+    only_openids: set[str] = field(default_factory=set)  # when set, injected faults hit only these
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -46,6 +50,8 @@ class Faults:
             "error_kinds": self.error_kinds,
             "timeout_seconds": self.timeout_seconds,
             "sends_per_second_cap": self.sends_per_second_cap,
+            "reject_templates": sorted(self.reject_templates),
+            "only_openids": sorted(self.only_openids),
         }
 
 
@@ -112,9 +118,11 @@ class SandboxState:
         return self._msgid
 
 
-async def injected_fault(state: SandboxState) -> HTTPResponse | None:
+async def injected_fault(state: SandboxState, touser: object) -> HTTPResponse | None:
     faults = state.faults
     if faults.error_rate <= 0 or random.random() >= faults.error_rate:
+        return None
+    if faults.only_openids and touser not in faults.only_openids:
         return None
     kind = random.choice(faults.error_kinds)
     if kind == "timeout":
@@ -226,17 +234,17 @@ def create_sandbox_app(token_ttl_seconds: int = 7200, name: str = "gonghui-wecha
         state.count(kind)
         if error := state.token_error(request.args.get("access_token")):
             return error
-        if fault := await injected_fault(state):
-            return fault
-        if state.over_cap():
-            return wechat_error(45009, "reach max api minute quota limit")
         body = _body(request)
         if body is None:
             return wechat_error(47001, "data format error")
+        if fault := await injected_fault(state, body.get("touser")):
+            return fault
+        if state.over_cap():
+            return wechat_error(45009, "reach max api minute quota limit")
         touser = body.get("touser")
         if not isinstance(touser, str) or not OPENID.match(touser):
             return wechat_error(40003, "invalid openid")
-        if not body.get("template_id"):
+        if not body.get("template_id") or body["template_id"] in state.faults.reject_templates:
             return wechat_error(40037, "invalid template_id")
         data = body.get("data")
         if not isinstance(data, dict) or not data:
@@ -263,6 +271,17 @@ def create_sandbox_app(token_ttl_seconds: int = 7200, name: str = "gonghui-wecha
     @app.post("/cgi-bin/message/template/send")
     async def template_send(request: Request) -> HTTPResponse:
         return await record_send(request, "template")
+
+    @app.get("/cgi-bin/user/info")
+    async def user_info(request: Request) -> HTTPResponse:
+        state.count("user_info")
+        if error := state.token_error(request.args.get("access_token")):
+            return error
+        openid = request.args.get("openid", "")
+        if not openid.startswith("sandbox-oa-"):
+            return wechat_error(40003, "invalid openid")
+        name = openid.removeprefix("sandbox-oa-")
+        return json({"subscribe": 1, "openid": openid, "unionid": f"sandbox-union-{name}", "language": "zh_CN"})
 
     @app.get("/_sandbox/messages")
     async def messages(request: Request) -> HTTPResponse:
@@ -295,6 +314,8 @@ def create_sandbox_app(token_ttl_seconds: int = 7200, name: str = "gonghui-wecha
             error_kinds=kinds,
             timeout_seconds=float(body.get("timeout_seconds", state.faults.timeout_seconds)),
             sends_per_second_cap=int(body.get("sends_per_second_cap", state.faults.sends_per_second_cap)),
+            reject_templates=set(body.get("reject_templates", state.faults.reject_templates)),
+            only_openids=set(body.get("only_openids", state.faults.only_openids)),
         )
         return json(state.faults.as_dict())
 

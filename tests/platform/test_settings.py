@@ -11,6 +11,8 @@ REAL_SECRETS = {
     "ID_BLIND_INDEX_KEY": "production-blind-index-key",
     "MEMBER_CARD_SIGNING_KEY": "cHJvZHVjdGlvbi1jYXJkLXNpZ25pbmctc2VlZC0zMmI=",
     "WECHAT_MINIPROGRAM_SECRET": "real-wechat-secret",
+    "WECHAT_OFFICIAL_SECRET": "real-official-secret",
+    "WECHAT_CALLBACK_TOKEN": "real-callback-token",
     "DEMO_ADMIN_PASSWORD": "a-real-admin-password-9",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test",
 }

@@ -1,0 +1,105 @@
+"""Several dispatchers: no message twice in normal running, nothing lost when one dies.
+
+These tests start their own dispatchers and no other runs meanwhile (the shared `dispatcher`
+fixture is module-scoped and not taken here)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import httpx
+
+from models.notifications import DeliveryStatus, NotificationDelivery
+from tests.factories import applicant, bearer, demo_org, eventually, login_staff, make_staff, sandbox_messages
+
+
+async def _approve_many(api: httpx.AsyncClient, count: int) -> tuple[list[str], list[int]]:
+    staff_token = await login_staff(api, (await make_staff(await demo_org("中山市总工会"))).username)
+    openids, enrolment_ids = [], []
+    for _ in range(count):
+        _, openid, enrolment_id = await applicant(api)
+        openids.append(openid)
+        enrolment_ids.append(enrolment_id)
+    for enrolment_id in enrolment_ids:
+        await api.post(f"/api/v1/admin/enrolments/{enrolment_id}/approve", headers=bearer(staff_token))
+    return openids, enrolment_ids
+
+
+async def _all_finished(openids_count: int, since_id: int) -> bool:
+    open_states = [DeliveryStatus.PENDING, DeliveryStatus.SENDING]
+    return not await NotificationDelivery.filter(id__gt=since_id, status__in=open_states).exists()
+
+
+async def test_two_dispatchers_send_each_message_once(api, sandbox, stack, artifacts_dir) -> None:
+    from tests.conftest import start_dispatcher
+
+    first = start_dispatcher(stack, "racer-a", artifacts_dir)
+    second = start_dispatcher(stack, "racer-b", artifacts_dir)
+    try:
+        since = (await NotificationDelivery.all().order_by("-id").first() or NotificationDelivery(id=0)).id
+        openids, _ = await _approve_many(api, 30)
+        await eventually(lambda: _all_finished(len(openids), since), within=20)
+        counts = await asyncio.gather(*(sandbox_messages(sandbox, openid) for openid in openids))
+        assert [len(messages) for messages in counts] == [1] * len(openids)
+        outcomes = await NotificationDelivery.filter(id__gt=since).values_list(
+            "status", "last_error", "notification__event"
+        )
+        assert {status for status, _, _ in outcomes} == {DeliveryStatus.DELIVERED}, [
+            outcome for outcome in outcomes if outcome[0] != DeliveryStatus.DELIVERED
+        ]
+    finally:
+        first.stop()
+        second.stop()
+
+
+async def test_sigterm_releases_what_the_dispatcher_holds(api, sandbox, stack, artifacts_dir) -> None:
+    from tests.conftest import start_dispatcher
+
+    openids, _ = await _approve_many(api, 5)
+    since = (await NotificationDelivery.filter(status=DeliveryStatus.PENDING).order_by("id").first()).id - 1
+    await sandbox.put(
+        "/_sandbox/faults",
+        json={"error_rate": 1.0, "error_kinds": ["timeout"], "timeout_seconds": 3, "only_openids": openids},
+    )
+    slow = start_dispatcher(stack, "graceful", artifacts_dir, WECHAT_TIMEOUT_SECONDS="5")
+    await eventually(lambda: NotificationDelivery.filter(id__gt=since, status=DeliveryStatus.SENDING).exists())
+    slow.process.send_signal(signal.SIGTERM)
+    assert slow.process.wait(timeout=20) == 0
+    stuck = await NotificationDelivery.filter(
+        id__gt=since, status=DeliveryStatus.SENDING, claimed_by="graceful"
+    ).count()
+    assert stuck == 0
+    await sandbox.put("/_sandbox/faults", json={"error_rate": 0, "only_openids": []})
+    finisher = start_dispatcher(stack, "finisher", artifacts_dir)
+    try:
+        await eventually(lambda: _all_finished(len(openids), since), within=20)
+        counts = await asyncio.gather(*(sandbox_messages(sandbox, openid) for openid in openids))
+        assert all(len(messages) >= 1 for messages in counts)
+    finally:
+        finisher.stop()
+
+
+async def test_a_killed_dispatcher_loses_nothing(api, sandbox, stack, artifacts_dir) -> None:
+    from tests.conftest import start_dispatcher
+
+    openids, _ = await _approve_many(api, 5)
+    since = (await NotificationDelivery.filter(status=DeliveryStatus.PENDING).order_by("id").first()).id - 1
+    await sandbox.put(
+        "/_sandbox/faults",
+        json={"error_rate": 1.0, "error_kinds": ["timeout"], "timeout_seconds": 3, "only_openids": openids},
+    )
+    doomed = start_dispatcher(stack, "doomed", artifacts_dir, WECHAT_TIMEOUT_SECONDS="5", DISPATCHER_LEASE_SECONDS="2")
+    await eventually(lambda: NotificationDelivery.filter(id__gt=since, status=DeliveryStatus.SENDING).exists())
+    doomed.process.kill()
+    doomed.process.wait()
+    await sandbox.put("/_sandbox/faults", json={"error_rate": 0, "only_openids": []})
+    survivor = start_dispatcher(stack, "survivor", artifacts_dir)
+    try:
+        await eventually(lambda: _all_finished(len(openids), since), within=30)
+        counts = await asyncio.gather(*(sandbox_messages(sandbox, openid) for openid in openids))
+        assert all(len(messages) >= 1 for messages in counts), counts
+        statuses = set(await NotificationDelivery.filter(id__gt=since).values_list("status", flat=True))
+        assert statuses == {DeliveryStatus.DELIVERED}
+    finally:
+        survivor.stop()
