@@ -2,15 +2,16 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint migrations
+.PHONY: run test lint migrations browser
 
 run: $(VENV)/.installed
 	$(PY) -m server dev
 
 # Runs the whole suite on SQLite + in-process state, and again on PostgreSQL + Redis when
 # DATABASE_URL and REDIS_URL are set (as .ci/run does).
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test browser
 	TEST_BACKEND=embedded $(PY) -m pytest $(PYTEST_ARGS)
 	@if [ -n "$$DATABASE_URL$$REDIS_URL" ]; then \
 		echo "--- again on PostgreSQL + Redis ($$DATABASE_URL, $$REDIS_URL)"; \
@@ -33,3 +34,9 @@ $(VENV)/.installed: pyproject.toml
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
+
+# The browser tests drive Debian's Chromium; nothing downloads a browser of its own.
+browser:
+	@test -x /usr/bin/chromium || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk; }

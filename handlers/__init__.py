@@ -11,6 +11,7 @@ from handlers import (
     admin_enrolment,
     admin_membership,
     admin_notifications,
+    admin_pages,
     enrolment,
     health,
     membership,
@@ -39,3 +40,4 @@ def register_blueprints(app: Sanic) -> None:
         admin_audit,
     ):
         app.blueprint(module.bp)
+    app.blueprint(admin_pages.bp)

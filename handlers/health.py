@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
+from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
@@ -23,9 +25,11 @@ async def healthz(request: Request) -> HTTPResponse:
     return json({"status": "ok"})
 
 
-async def _check(name: str, probe: object) -> tuple[str, bool]:
+async def _check(name: str, probe: Coroutine[Any, Any, object]) -> tuple[str, bool]:
     try:
-        await asyncio.wait_for(probe, CHECK_TIMEOUT_SECONDS)  # type: ignore[arg-type]
+        # Shielded: a slow probe must not be cancelled halfway through opening a connection,
+        # which can leave the database client unusable for every later request.
+        await asyncio.wait_for(asyncio.shield(probe), CHECK_TIMEOUT_SECONDS)
         return name, True
     except Exception as exc:
         log.warning("readiness check failed", extra={"check": name, "error": repr(exc)})

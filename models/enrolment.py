@@ -15,7 +15,7 @@ submissions give one 201 and one 409. Every transition writes a history row, an 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 
 from tortoise import fields
@@ -399,3 +399,28 @@ def occupation_label(enrolment: Enrolment) -> str:
 
 def platform_label(enrolment: Enrolment) -> str:
     return label_of(PLATFORMS, enrolment.platform, enrolment.platform_other)
+
+
+# --- the caseworker's desk ------------------------------------------------------------------
+
+REVIEW_DUE_DAYS = 3
+
+
+async def queue_counts(scope: StaffScope) -> dict[str, int]:
+    waiting = scope.restrict(Enrolment.filter(status__in=list(REVIEWABLE)))
+    overdue = waiting.filter(submitted_at__lt=now() - timedelta(days=REVIEW_DUE_DAYS))
+    return {"waiting": await waiting.count(), "overdue": await overdue.count()}
+
+
+async def weekly_submissions(scope: StaffScope, weeks: int = 8) -> list[tuple[str, int]]:
+    """Applications per week, oldest first, labelled by the week's Monday."""
+    today = now().date()
+    monday = today - timedelta(days=today.weekday())
+    found = []
+    for back in range(weeks - 1, -1, -1):
+        start = datetime.combine(monday - timedelta(weeks=back), time.min, tzinfo=now().tzinfo)
+        count = await scope.restrict(
+            Enrolment.filter(submitted_at__gte=start, submitted_at__lt=start + timedelta(weeks=1))
+        ).count()
+        found.append((start.strftime("%m-%d"), count))
+    return found

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from models.accounts import STAFF_ROLE_LABELS, StaffAccount, StaffRole
 from models.audit import Actor, record
-from models.errors import Conflict, Invalid, Unauthorized
+from models.errors import Conflict, Forbidden, Invalid, Unauthorized
 from models.orgs import Org
+from models.scope import StaffScope
 from server.auth.lockout import LoginLockout
 from server.auth.passwords import check_password_strength, hash_password, verify_password
 from server.clock import now
@@ -84,3 +85,84 @@ async def change_password(staff: StaffAccount, old_password: str, new_password: 
     staff.must_change_password = False
     await staff.save(update_fields=["password_hash", "must_change_password"])
     await record(actor, "staff.change_password", object_type="staff", object_id=staff.id, org_id=staff.org_id)
+
+
+# --- union admins manage the accounts of their subtree ----------------------------------------
+
+
+ASSIGNABLE_ROLES = {
+    StaffRole.UNION_ADMIN: {StaffRole.CASEWORKER, StaffRole.UNION_ADMIN},
+    StaffRole.SUPERADMIN: {StaffRole.CASEWORKER, StaffRole.UNION_ADMIN, StaffRole.SUPERADMIN},
+}
+
+
+def _check_assignable(manager: StaffAccount, role: StaffRole) -> None:
+    if role not in ASSIGNABLE_ROLES.get(manager.role, set()):
+        raise Forbidden("staff.role_not_assignable", "您无权授予该角色")
+
+
+async def create_in_scope(
+    manager: StaffAccount,
+    scope: StaffScope,
+    username: str,
+    display_name: str,
+    role: StaffRole,
+    org_id: int,
+    temporary_password: str,
+    actor: Actor,
+) -> StaffAccount:
+    _check_assignable(manager, role)
+    org = await scope.get(Org.all(), "id", id=org_id)
+    username = username.strip()
+    if not username or not username.replace("_", "").replace("-", "").isalnum() or len(username) > 64:
+        raise Invalid("staff.username", "用户名只能包含字母、数字、下划线和连字符", {"field": "username"})
+    return await create_staff(
+        username=username,
+        display_name=display_name.strip() or username,
+        password=temporary_password,
+        role=role,
+        org=org,
+        must_change_password=True,
+        actor=actor,
+    )
+
+
+async def set_active(
+    scope: StaffScope, manager: StaffAccount, staff_id: int, active: bool, actor: Actor
+) -> StaffAccount:
+    staff = await scope.get(StaffAccount.all(), id=staff_id)
+    if staff.id == manager.id:
+        raise Invalid("staff.self", "不能停用自己的账号")
+    staff.is_active = active
+    await staff.save(update_fields=["is_active"])
+    await record(
+        actor,
+        "staff.enable" if active else "staff.disable",
+        object_type="staff",
+        object_id=staff.id,
+        org_id=staff.org_id,
+        after={"is_active": active},
+    )
+    return staff
+
+
+async def change_role(
+    scope: StaffScope, manager: StaffAccount, staff_id: int, role: StaffRole, actor: Actor
+) -> StaffAccount:
+    _check_assignable(manager, role)
+    staff = await scope.get(StaffAccount.all(), id=staff_id)
+    if staff.id == manager.id:
+        raise Invalid("staff.self", "不能修改自己的角色")
+    before = {"role": staff.role.value}
+    staff.role = role
+    await staff.save(update_fields=["role"])
+    await record(
+        actor,
+        "staff.change_role",
+        object_type="staff",
+        object_id=staff.id,
+        org_id=staff.org_id,
+        before=before,
+        after={"role": role.value},
+    )
+    return staff

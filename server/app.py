@@ -5,16 +5,19 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 from sanic_ext import Extend
+from tortoise import connections
 from tortoise.contrib.sanic import register_tortoise
 
 from handlers import register_blueprints
 from server.auth.lockout import LoginLockout
 from server.auth.tokens import TokenService
+from server.clock import SHANGHAI
 from server.crypto import CardSigner, IdCipher
 from server.db import tortoise_config
 from server.errors import register_error_handlers
@@ -32,6 +35,11 @@ def _request_id(request: Request) -> str:
     if 8 <= len(offered) <= 64 and offered.replace("-", "").isalnum():
         return offered
     return uuid.uuid4().hex
+
+
+def local_time(value: datetime | None) -> str:
+    """How times read on the admin pages: Asia/Shanghai, to the minute."""
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def create_app(settings: Settings | None = None) -> Sanic:
@@ -54,6 +62,8 @@ def create_app(settings: Settings | None = None) -> Sanic:
             "OAS_PATH_TO_REDOC_HTML": str(Path(__file__).parent / "templates" / "api-docs.html"),
             "OAS_UI_SWAGGER": False,
             "OAS_UI_DEFAULT": "redoc",
+            "TEMPLATING_PATH_TO_TEMPLATES": str(Path(__file__).parent / "templates"),
+            "TEMPLATING_ENABLE_ASYNC": False,
             "HEALTH": False,
             "CORS": False,
         }
@@ -68,9 +78,18 @@ def create_app(settings: Settings | None = None) -> Sanic:
     register_tortoise(app, config=tortoise_config(settings))
     register_error_handlers(app)
     register_blueprints(app)
+    app.static("/admin/static", Path(__file__).parent / "static", name="admin_static")
+    environment = app.ext.environment
+    environment.filters["local"] = local_time
+    environment.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": True}
 
     @app.before_server_start
     async def open_services(app: Sanic) -> None:
+        try:
+            # Open the database connection now rather than inside the first request.
+            await connections.get("default").execute_query("SELECT 1")
+        except Exception as exc:
+            logging.getLogger("gonghui.startup").warning("database not reachable at start", extra={"error": repr(exc)})
         app.ctx.shared_state = connect_shared_state(settings.redis_url, settings.redis_prefix)
         app.ctx.tokens = TokenService(settings.secret_key)
         app.ctx.cipher = IdCipher(settings.id_encryption_keys, settings.id_blind_index_key)

@@ -9,6 +9,7 @@ else is logged with its traceback and answered as a plain 500 that reveals nothi
 from __future__ import annotations
 
 import logging
+from json import loads as json_loads
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,7 +23,7 @@ from sanic.exceptions import (
 from sanic.exceptions import (
     NotFound as RouteNotFound,
 )
-from sanic.response import HTTPResponse, json
+from sanic.response import HTTPResponse, html, json
 
 from models.errors import DomainError
 
@@ -61,7 +62,25 @@ _SANIC_ERRORS: list[tuple[type[SanicException], int, str, str]] = [
 ]
 
 
+def _admin_page(request: Request, status: int, message: str) -> HTTPResponse:
+    """People at the admin pages get a page, not JSON."""
+    template = request.app.ext.environment.get_template("admin/error.html")
+    staff = getattr(request.ctx, "staff", None)
+    return html(
+        template.render(status=status, message=message, staff=staff, csrf_token="", path=request.path), status=status
+    )
+
+
 def handle_exception(request: Request, exc: Exception) -> HTTPResponse:
+    response = _api_error(request, exc)
+    if request.path.startswith("/admin") and not request.path.startswith("/admin/static"):
+        error = json_loads(response.body)["error"]
+        message = "页面不存在，或不在您的管辖范围内" if response.status == 404 else error["message"]
+        return _admin_page(request, response.status, message)
+    return response
+
+
+def _api_error(request: Request, exc: Exception) -> HTTPResponse:
     if isinstance(exc, DomainError):
         headers = {"Retry-After": str(exc.details["retry_after"])} if "retry_after" in exc.details else None
         return error_response(exc.status, exc.code, exc.message, exc.details, headers)

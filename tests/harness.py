@@ -22,7 +22,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_answering(url: str, process: subprocess.Popen, seconds: float = 30, status: int | None = 200) -> None:
+def wait_until_answering(url: str, process: subprocess.Popen, seconds: float = 90, status: int | None = 200) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -15,7 +15,7 @@ from typing import Any
 from sanic import Request
 from sanic.response import HTTPResponse
 
-from models.accounts import StaffRole, SubjectKind
+from models.accounts import StaffAccount, StaffRole, SubjectKind
 from models.audit import Actor
 from models.errors import Forbidden, Unauthorized
 from models.scope import StaffScope
@@ -43,7 +43,7 @@ def _tokens(request: Request) -> TokenService:
     return request.app.ctx.tokens
 
 
-async def _authenticate(request: Request, kind: SubjectKind) -> Authenticated:
+async def authenticate(request: Request, kind: SubjectKind) -> Authenticated:
     token = bearer_token(request)
     if token is not None:
         return await _tokens(request).authenticate(token, kind)
@@ -60,7 +60,7 @@ async def _authenticate(request: Request, kind: SubjectKind) -> Authenticated:
 def worker_required(handler: Handler) -> Handler:
     @wraps(handler)
     async def guarded(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-        authenticated = await _authenticate(request, SubjectKind.USER)
+        authenticated = await authenticate(request, SubjectKind.USER)
         assert authenticated.user is not None
         request.ctx.session = authenticated.session
         request.ctx.user = authenticated.user
@@ -72,21 +72,27 @@ def worker_required(handler: Handler) -> Handler:
     return guarded
 
 
+async def admit_staff(request: Request, roles: tuple[StaffRole, ...]) -> StaffAccount:
+    """Authenticate a staff member, check the role, and put them on `request.ctx`."""
+    authenticated = await authenticate(request, SubjectKind.STAFF)
+    staff = authenticated.staff
+    assert staff is not None
+    if roles and staff.role not in roles:
+        raise Forbidden("auth.role_forbidden", "您的账号角色无权进行此操作")
+    request.ctx.session = authenticated.session
+    request.ctx.staff = staff
+    request.ctx.scope = StaffScope.of(staff)
+    request.ctx.actor = Actor("staff", staff.id, staff.username, client_ip(request), request.ctx.request_id)
+    return staff
+
+
 def staff_required(*roles: StaffRole) -> Callable[[Handler], Handler]:
     """Any active staff account; with `roles`, only those roles."""
 
     def decorate(handler: Handler) -> Handler:
         @wraps(handler)
         async def guarded(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-            authenticated = await _authenticate(request, SubjectKind.STAFF)
-            staff = authenticated.staff
-            assert staff is not None
-            if roles and staff.role not in roles:
-                raise Forbidden("auth.role_forbidden", "您的账号角色无权进行此操作")
-            request.ctx.session = authenticated.session
-            request.ctx.staff = staff
-            request.ctx.scope = StaffScope.of(staff)
-            request.ctx.actor = Actor("staff", staff.id, staff.username, client_ip(request), request.ctx.request_id)
+            await admit_staff(request, roles)
             return await handler(request, *args, **kwargs)
 
         return guarded

@@ -63,4 +63,9 @@ class Migration(migrations.Migration):
             options={'table': 'subscription_balances', 'app': 'models', 'unique_together': (('user_id', 'template_id'),), 'pk_attr': 'id', 'table_description': 'How many subscribe messages of one template a worker has allowed (one per "accept").'},
             bases=['Model'],
         ),
+        ops.AddField(
+            model_name='NotificationDelivery',
+            name='consent_spent',
+            field=fields.BooleanField(default=False),
+        ),
     ]

@@ -1,0 +1,104 @@
+"""Staff accounts of the subtree: union admins create them (with a temporary password), disable
+them and change their role."""
+
+from __future__ import annotations
+
+import secrets
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, redirect
+from tortoise.expressions import Q
+
+from models import staff as staff_rules
+from models.accounts import STAFF_ROLE_LABELS, StaffAccount, StaffRole
+from models.errors import DomainError
+from models.orgs import Org
+
+from .common import PAGE_SIZE, args_of, form_value, optional_int, page_guard, page_number, render, with_query
+
+bp = Blueprint("admin_pages_accounts")
+MANAGERS = (StaffRole.UNION_ADMIN, StaffRole.SUPERADMIN)
+
+
+async def _page(request: Request, status: int = 200, **extra: object) -> HTTPResponse:
+    chosen = args_of(request, ("q", "role"))
+    query = request.ctx.scope.restrict(StaffAccount.all())
+    if chosen["q"]:
+        query = query.filter(Q(username__icontains=chosen["q"]) | Q(display_name__icontains=chosen["q"]))
+    if chosen["role"] in {r.value for r in StaffRole}:
+        query = query.filter(role=chosen["role"])
+    page = page_number(request)
+    total = await query.count()
+    items = await query.order_by("id").offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    names = dict(await Org.filter(id__in=list({s.org_id for s in items})).values_list("id", "name"))
+    orgs = await request.ctx.scope.restrict(Org.all(), "id").order_by("depth", "id").limit(500)
+    assignable = sorted(staff_rules.ASSIGNABLE_ROLES.get(request.ctx.staff.role, set()))
+    return render(
+        request,
+        "admin/accounts.html",
+        status=status,
+        items=items,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        chosen=chosen,
+        org_names=names,
+        orgs=orgs,
+        role_labels=STAFF_ROLE_LABELS,
+        roles=list(StaffRole),
+        assignable=assignable,
+        with_query=lambda **c: with_query(request, **c),
+        **extra,
+    )
+
+
+@bp.get("/accounts")
+@page_guard(*MANAGERS)
+async def account_list(request: Request) -> HTTPResponse:
+    return await _page(request)
+
+
+@bp.post("/accounts")
+@page_guard(*MANAGERS)
+async def create_account(request: Request) -> HTTPResponse:
+    temporary = secrets.token_urlsafe(9) + "7a"
+    try:
+        created = await staff_rules.create_in_scope(
+            request.ctx.staff,
+            request.ctx.scope,
+            form_value(request, "username"),
+            form_value(request, "display_name"),
+            StaffRole(form_value(request, "role", "caseworker")),
+            optional_int(form_value(request, "org_id")) or 0,
+            temporary,
+            request.ctx.actor,
+        )
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return await _page(request, status=exc.status, error=exc.message)
+    return await _page(request, created=created, temporary_password=temporary)
+
+
+@bp.post("/accounts/<staff_id:int>")
+@page_guard(*MANAGERS)
+async def update_account(request: Request, staff_id: int) -> HTTPResponse:
+    try:
+        action = form_value(request, "action")
+        if action in {"disable", "enable"}:
+            await staff_rules.set_active(
+                request.ctx.scope, request.ctx.staff, staff_id, action == "enable", request.ctx.actor
+            )
+        else:
+            await staff_rules.change_role(
+                request.ctx.scope,
+                request.ctx.staff,
+                staff_id,
+                StaffRole(form_value(request, "role")),
+                request.ctx.actor,
+            )
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return await _page(request, status=exc.status, error=exc.message)
+    return redirect("/admin/accounts")

@@ -1,0 +1,113 @@
+"""What every admin page shares: the guard that sends strangers to the login page, rendering with
+the staff member and CSRF token in the context, form and query helpers, and Excel export."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import datetime
+from functools import wraps
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from openpyxl import Workbook
+from sanic import Request
+from sanic.response import HTTPResponse, html, raw, redirect
+from sanic_ext.extensions.openapi import openapi
+
+from models.accounts import STAFF_ROLE_LABELS, StaffRole
+from models.errors import Unauthorized
+from server.auth.guards import admit_staff
+from server.clock import SHANGHAI
+
+Page = Callable[..., Awaitable[HTTPResponse]]
+EXPORT_ROW_LIMIT = 50_000
+PAGE_SIZE = 20
+
+
+def page_guard(*roles: StaffRole) -> Callable[[Page], Page]:
+    """Staff with the admin session cookie; anyone else goes to the login page."""
+
+    def decorate(handler: Page) -> Page:
+        @openapi.exclude()
+        @wraps(handler)
+        async def guarded(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+            try:
+                staff = await admit_staff(request, roles)
+            except Unauthorized:
+                return redirect(f"/admin/login?next={quote(request.path)}")
+            if staff.must_change_password and request.path != "/admin/password":
+                return redirect("/admin/password")
+            return await handler(request, *args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTTPResponse:
+    staff = getattr(request.ctx, "staff", None)
+    session = getattr(request.ctx, "session", None)
+    context.setdefault("staff", staff)
+    context.setdefault("role_label", STAFF_ROLE_LABELS.get(staff.role) if staff else "")
+    context.setdefault("csrf_token", request.app.ctx.tokens.csrf_token(session.id) if session else "")
+    context.setdefault("path", request.path)
+    body = request.app.ext.environment.get_template(template).render(**context)
+    return html(body, status=status)
+
+
+def form_value(request: Request, name: str, default: str = "") -> str:
+    values = (request.form or {}).get(name)
+    return (values or default).strip() if isinstance(values, str) else default
+
+
+def form_values(request: Request, name: str) -> list[str]:
+    return list((request.form or {}).getlist(name) or [])
+
+
+def args_of(request: Request, names: Iterable[str]) -> dict[str, str]:
+    return {name: request.args.get(name, "").strip() for name in names}
+
+
+def optional_bool(text: str) -> bool | None:
+    return {"true": True, "false": False}.get(text)
+
+
+def optional_int(text: str) -> int | None:
+    return int(text) if text.isdigit() else None
+
+
+def optional_date(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI) if text else None
+    except ValueError:
+        return None
+
+
+def page_number(request: Request) -> int:
+    return max(1, optional_int(request.args.get("page", "1")) or 1)
+
+
+def with_query(request: Request, **changes: Any) -> str:
+    """The current page's URL with some query parameters changed (for paging and sorting links)."""
+    current = {key: request.args.get(key) for key in request.args}
+    current.update({key: value for key, value in changes.items()})
+    clean = {key: value for key, value in current.items() if value not in (None, "")}
+    return f"{request.path}?{urlencode(clean)}" if clean else request.path
+
+
+def xlsx(filename: str, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> HTTPResponse:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title)
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append(
+            [value.astimezone(SHANGHAI).replace(tzinfo=None) if isinstance(value, datetime) else value for value in row]
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return raw(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+    )

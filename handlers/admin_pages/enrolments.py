@@ -1,0 +1,195 @@
+"""Enrolment applications: the list (filters, search, sorting, paging, export, batch approve) and
+the detail page with approve / reject / return and the audited "show full ID"."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, redirect
+
+from models import enrolment as enrolments
+from models.catalogue import OCCUPATIONS, PLATFORMS
+from models.enrolment import STATUS_LABELS, Enrolment, EnrolmentEvent, EnrolmentStatus
+from models.errors import DomainError, NotFound
+from models.identity import mask_phone
+from models.orgs import Org
+
+from .common import (
+    EXPORT_ROW_LIMIT,
+    PAGE_SIZE,
+    args_of,
+    form_value,
+    form_values,
+    optional_bool,
+    optional_date,
+    optional_int,
+    page_guard,
+    page_number,
+    render,
+    with_query,
+    xlsx,
+)
+
+bp = Blueprint("admin_pages_enrolments")
+
+FILTERS = ("status", "org_id", "gig", "occupation", "platform", "q", "from", "to", "sort")
+SORTS = {"-submitted_at": "最新提交", "submitted_at": "最早提交", "name": "姓名"}
+SORT_FIELDS = {"-submitted_at": "-submitted_at", "submitted_at": "submitted_at", "name": "real_name"}
+
+
+def _filtered(request: Request) -> tuple[dict[str, str], object]:
+    chosen = args_of(request, FILTERS)
+    status = chosen["status"] if chosen["status"] in {s.value for s in EnrolmentStatus} else None
+    query = enrolments.reviewable_enrolments(
+        request.ctx.scope,
+        status=EnrolmentStatus(status) if status else None,
+        org_id=optional_int(chosen["org_id"]),
+        is_gig_worker=optional_bool(chosen["gig"]),
+        occupation=chosen["occupation"] or None,
+        platform=chosen["platform"] or None,
+        submitted_from=optional_date(chosen["from"]),
+        submitted_to=optional_date(chosen["to"]),
+        q=chosen["q"] or None,
+    )
+    return chosen, query.order_by(SORT_FIELDS.get(chosen["sort"], "-submitted_at"), "-id")
+
+
+async def _org_names(ids: set[int]) -> dict[int, str]:
+    return dict(await Org.filter(id__in=list(ids)).values_list("id", "name"))
+
+
+@bp.get("/enrolments")
+@page_guard()
+async def enrolment_list(request: Request) -> HTTPResponse:
+    chosen, query = _filtered(request)
+    page = page_number(request)
+    total = await query.count()
+    items = await query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    return render(
+        request,
+        "admin/enrolments.html",
+        items=items,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        chosen=chosen,
+        org_names=await _org_names({item.org_id for item in items}),
+        status_labels=STATUS_LABELS,
+        statuses=list(EnrolmentStatus),
+        occupations=OCCUPATIONS,
+        platforms=PLATFORMS,
+        sorts=SORTS,
+        mask_phone=mask_phone,
+        with_query=lambda **c: with_query(request, **c),
+        export_url=with_query(request, page=None).replace("/admin/enrolments", "/admin/enrolments/export", 1),
+        results=request.args.get("batch", ""),
+    )
+
+
+@bp.get("/enrolments/export")
+@page_guard()
+async def enrolment_export(request: Request) -> HTTPResponse:
+    _, query = _filtered(request)
+    items = await query.limit(EXPORT_ROW_LIMIT)
+    names = await _org_names({item.org_id for item in items})
+    rows = (
+        [
+            item.id,
+            item.real_name,
+            item.id_masked,
+            mask_phone(item.phone),
+            names.get(item.org_id, ""),
+            enrolments.occupation_label(item),
+            enrolments.platform_label(item),
+            "是" if item.is_gig_worker else "否",
+            STATUS_LABELS[item.status],
+            item.submitted_at,
+            item.reason,
+        ]
+        for item in items
+    )
+    header = [
+        "编号",
+        "姓名",
+        "身份证号",
+        "手机号",
+        "申请加入",
+        "职业",
+        "平台",
+        "新就业形态",
+        "状态",
+        "提交时间",
+        "原因",
+    ]
+    return xlsx("入会申请.xlsx", "入会申请", header, rows)
+
+
+@bp.post("/enrolments/batch-approve")
+@page_guard()
+async def batch_approve(request: Request) -> HTTPResponse:
+    done, failed = 0, 0
+    for raw_id in dict.fromkeys(form_values(request, "ids")):
+        try:
+            await enrolments.approve(request.ctx.scope, int(raw_id), request.ctx.actor)
+            done += 1
+        except (DomainError, ValueError):
+            failed += 1
+    back = form_value(request, "back", "/admin/enrolments")
+    separator = "&" if "?" in back else "?"
+    return redirect(f"{back if back.startswith('/admin/') else '/admin/enrolments'}{separator}batch={done}-{failed}")
+
+
+async def _detail(request: Request, enrolment: Enrolment, **extra: object) -> HTTPResponse:
+    org = await Org.get(id=enrolment.org_id)
+    history = await EnrolmentEvent.filter(enrolment_id=enrolment.id).order_by("id")
+    return render(
+        request,
+        "admin/enrolment_detail.html",
+        status=extra.pop("status", 200),
+        item=enrolment,
+        org=org,
+        history=history,
+        status_labels=STATUS_LABELS,
+        phone=mask_phone(enrolment.phone),
+        occupation=enrolments.occupation_label(enrolment),
+        platform=enrolments.platform_label(enrolment),
+        reviewable=enrolment.status in enrolments.REVIEWABLE,
+        **extra,
+    )
+
+
+@bp.get("/enrolments/<enrolment_id:int>")
+@page_guard()
+async def enrolment_detail(request: Request, enrolment_id: int) -> HTTPResponse:
+    enrolment = await request.ctx.scope.get(Enrolment.all(), id=enrolment_id)
+    return await _detail(request, enrolment, notice=request.args.get("notice", ""))
+
+
+@bp.post("/enrolments/<enrolment_id:int>/<action:str>")
+@page_guard()
+async def decide(request: Request, enrolment_id: int, action: str) -> HTTPResponse:
+    if action not in {"approve", "reject", "return"}:
+        raise NotFound("route.not_found", "请求的地址不存在")
+    reason = form_value(request, "reason")
+    try:
+        if action == "approve":
+            await enrolments.approve(request.ctx.scope, enrolment_id, request.ctx.actor)
+        elif action == "reject":
+            await enrolments.reject(request.ctx.scope, enrolment_id, reason, request.ctx.actor)
+        else:
+            await enrolments.return_for_information(request.ctx.scope, enrolment_id, reason, request.ctx.actor)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        enrolment = await request.ctx.scope.get(Enrolment.all(), id=enrolment_id)
+        return await _detail(request, enrolment, error=exc.message, status=exc.status)
+    return redirect(f"/admin/enrolments/{enrolment_id}?notice={action}")
+
+
+@bp.post("/enrolments/<enrolment_id:int>/reveal-id")
+@page_guard()
+async def reveal(request: Request, enrolment_id: int) -> HTTPResponse:
+    number = await enrolments.reveal_id_number(
+        request.ctx.scope, enrolment_id, request.app.ctx.cipher, request.ctx.actor
+    )
+    enrolment = await request.ctx.scope.get(Enrolment.all(), id=enrolment_id)
+    return await _detail(request, enrolment, full_id=number)

@@ -1,0 +1,38 @@
+"""The caseworker's home: queues with counts, and the figures of their subtree."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+
+from models.enrolment import queue_counts, weekly_submissions
+from models.membership import subtree_figures
+from models.notifications import DeliveryStatus, NotificationDelivery
+from models.orgs import Org
+
+from .common import page_guard, render
+
+bp = Blueprint("admin_pages_home")
+
+
+@bp.get("/")
+@page_guard()
+async def home(request: Request) -> HTTPResponse:
+    scope = request.ctx.scope
+    org = await Org.get(id=request.ctx.staff.org_id)
+    queues = await queue_counts(scope)
+    queues["failed_notifications"] = await scope.restrict(
+        NotificationDelivery.filter(status=DeliveryStatus.FAILED)
+    ).count()
+    figures = await subtree_figures(org.id)
+    weekly = await weekly_submissions(scope)
+    return render(
+        request,
+        "admin/home.html",
+        org=org,
+        queues=queues,
+        figures=figures,
+        weekly=weekly,
+        weekly_max=max([count for _, count in weekly] + [1]),
+        notice=request.args.get("notice", ""),
+    )

@@ -1,0 +1,130 @@
+"""Members: the list (filters, search, paging, export) and a member's detail with card status,
+transfers and withdrawal."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+
+from models.catalogue import OCCUPATIONS, PLATFORMS, label_of
+from models.identity import mask_phone
+from models.membership import MEMBERSHIP_STATUS_LABELS, Membership, MembershipChange, MembershipStatus
+from models.orgs import Org, in_subtree
+
+from .common import (
+    EXPORT_ROW_LIMIT,
+    PAGE_SIZE,
+    args_of,
+    optional_bool,
+    optional_int,
+    page_guard,
+    page_number,
+    render,
+    with_query,
+    xlsx,
+)
+
+bp = Blueprint("admin_pages_members")
+FILTERS = ("status", "org_id", "gig", "occupation", "platform", "q", "sort")
+SORTS = {"-joined_at": "最近入会", "joined_at": "最早入会", "member_no": "会员号"}
+
+
+def _filtered(request: Request) -> tuple[dict[str, str], object]:
+    chosen = args_of(request, FILTERS)
+    query = request.ctx.scope.restrict(Membership.all())
+    status = chosen["status"] or "active"
+    if status in {s.value for s in MembershipStatus}:
+        query = query.filter(status=status)
+    chosen["status"] = status
+    if (org_id := optional_int(chosen["org_id"])) is not None:
+        query = in_subtree(query, org_id)
+    if (gig := optional_bool(chosen["gig"])) is not None:
+        query = query.filter(is_gig_worker=gig)
+    if chosen["occupation"]:
+        query = query.filter(occupation=chosen["occupation"])
+    if chosen["platform"]:
+        query = query.filter(platform=chosen["platform"])
+    if chosen["q"]:
+        query = (
+            query.filter(member_no=chosen["q"])
+            if chosen["q"].isdigit()
+            else query.filter(real_name__icontains=chosen["q"])
+        )
+    return chosen, query.order_by(chosen["sort"] if chosen["sort"] in SORTS else "-joined_at", "-id")
+
+
+@bp.get("/members")
+@page_guard()
+async def member_list(request: Request) -> HTTPResponse:
+    chosen, query = _filtered(request)
+    page = page_number(request)
+    total = await query.count()
+    items = await query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    names = dict(await Org.filter(id__in=list({m.org_id for m in items})).values_list("id", "name"))
+    return render(
+        request,
+        "admin/members.html",
+        items=items,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        chosen=chosen,
+        org_names=names,
+        status_labels=MEMBERSHIP_STATUS_LABELS,
+        statuses=list(MembershipStatus),
+        occupations=OCCUPATIONS,
+        platforms=PLATFORMS,
+        sorts=SORTS,
+        mask_phone=mask_phone,
+        label_of=label_of,
+        with_query=lambda **c: with_query(request, **c),
+        export_url=with_query(request, page=None).replace("/admin/members", "/admin/members/export", 1),
+    )
+
+
+@bp.get("/members/export")
+@page_guard()
+async def member_export(request: Request) -> HTTPResponse:
+    _, query = _filtered(request)
+    items = await query.limit(EXPORT_ROW_LIMIT)
+    names = dict(await Org.filter(id__in=list({m.org_id for m in items})).values_list("id", "name"))
+    rows = (
+        [
+            m.member_no,
+            m.real_name,
+            m.id_masked,
+            mask_phone(m.phone),
+            names.get(m.org_id, ""),
+            label_of(OCCUPATIONS, m.occupation),
+            label_of(PLATFORMS, m.platform),
+            "是" if m.is_gig_worker else "否",
+            MEMBERSHIP_STATUS_LABELS[m.status],
+            m.joined_at,
+        ]
+        for m in items
+    )
+    header = ["会员号", "姓名", "身份证号", "手机号", "所属工会", "职业", "平台", "新就业形态", "状态", "入会时间"]
+    return xlsx("会员名册.xlsx", "会员", header, rows)
+
+
+@bp.get("/members/<member_id:int>")
+@page_guard()
+async def member_detail(request: Request, member_id: int) -> HTTPResponse:
+    member = await request.ctx.scope.get(Membership.all(), id=member_id)
+    org = await Org.get(id=member.org_id)
+    history = await Membership.filter(person_key=member.person_key).order_by("joined_at")
+    orgs = dict(await Org.filter(id__in=list({m.org_id for m in history})).values_list("id", "name"))
+    changes = await MembershipChange.filter(membership_id__in=[m.id for m in history]).order_by("-id")
+    return render(
+        request,
+        "admin/member_detail.html",
+        member=member,
+        org=org,
+        history=history,
+        orgs=orgs,
+        changes=changes,
+        status_labels=MEMBERSHIP_STATUS_LABELS,
+        phone=mask_phone(member.phone),
+        occupation=label_of(OCCUPATIONS, member.occupation),
+        platform=label_of(PLATFORMS, member.platform),
+    )

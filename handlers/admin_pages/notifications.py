@@ -1,0 +1,113 @@
+"""The delivery log with resend, and broadcasts with preview and progress."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json, redirect
+
+from models.errors import DomainError
+from models.notifications import (
+    DELIVERY_STATUS_LABELS,
+    Broadcast,
+    DeliveryStatus,
+    NotificationDelivery,
+    broadcast_progress,
+    create_broadcast,
+    resend,
+)
+from models.orgs import Org
+
+from .common import PAGE_SIZE, args_of, form_value, optional_int, page_guard, page_number, render, with_query
+
+bp = Blueprint("admin_pages_notifications")
+
+
+@bp.get("/notifications")
+@page_guard()
+async def delivery_log(request: Request) -> HTTPResponse:
+    chosen = args_of(request, ("status", "event"))
+    query = request.ctx.scope.restrict(NotificationDelivery.all())
+    if chosen["status"] in {s.value for s in DeliveryStatus}:
+        query = query.filter(status=chosen["status"])
+    if chosen["event"]:
+        query = query.filter(notification__event=chosen["event"])
+    page = page_number(request)
+    total = await query.count()
+    items = await query.order_by("-id").offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).prefetch_related("notification")
+    return render(
+        request,
+        "admin/notifications.html",
+        items=items,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        chosen=chosen,
+        status_labels=DELIVERY_STATUS_LABELS,
+        statuses=list(DeliveryStatus),
+        with_query=lambda **c: with_query(request, **c),
+        notice=request.args.get("notice", ""),
+    )
+
+
+@bp.post("/notifications/<delivery_id:int>/resend")
+@page_guard()
+async def resend_delivery(request: Request, delivery_id: int) -> HTTPResponse:
+    try:
+        await resend(request.ctx.scope, delivery_id, request.ctx.actor)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return redirect(f"/admin/notifications?notice={exc.code}")
+    return redirect("/admin/notifications?notice=resent")
+
+
+async def _orgs_in_scope(request: Request) -> list[Org]:
+    return await request.ctx.scope.restrict(Org.all(), "id").order_by("depth", "id").limit(500)
+
+
+@bp.get("/broadcasts/new")
+@page_guard()
+async def broadcast_form(request: Request) -> HTTPResponse:
+    return render(request, "admin/broadcast_form.html", orgs=await _orgs_in_scope(request), values={})
+
+
+@bp.post("/broadcasts/new")
+@page_guard()
+async def broadcast_submit(request: Request) -> HTTPResponse:
+    values = {name: form_value(request, name) for name in ("org_id", "title", "body", "gig_only")}
+    orgs = await _orgs_in_scope(request)
+    if form_value(request, "confirm") != "yes":
+        org = next((o for o in orgs if str(o.id) == values["org_id"]), None)
+        return render(request, "admin/broadcast_form.html", orgs=orgs, values=values, preview=True, preview_org=org)
+    try:
+        broadcast = await create_broadcast(
+            request.ctx.scope,
+            optional_int(values["org_id"]) or 0,
+            values["title"][:40],
+            values["body"][:500],
+            values["gig_only"] == "on",
+            request.ctx.actor,
+        )
+    except DomainError as exc:
+        return render(
+            request, "admin/broadcast_form.html", status=exc.status, orgs=orgs, values=values, error=exc.message
+        )
+    return redirect(f"/admin/broadcasts/{broadcast.id}")
+
+
+@bp.get("/broadcasts/<broadcast_id:int>")
+@page_guard()
+async def broadcast_detail(request: Request, broadcast_id: int) -> HTTPResponse:
+    broadcast = await request.ctx.scope.get(Broadcast.all(), id=broadcast_id)
+    progress = await broadcast_progress(broadcast)
+    if request.args.get("format") == "json":
+        return json({"status": broadcast.status.value, "recipients": broadcast.recipients, "progress": progress})
+    org = await Org.get(id=broadcast.org_id)
+    return render(
+        request,
+        "admin/broadcast_detail.html",
+        broadcast=broadcast,
+        org=org,
+        progress=progress,
+        status_labels=DELIVERY_STATUS_LABELS,
+    )

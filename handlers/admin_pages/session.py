@@ -1,0 +1,126 @@
+"""Login (with its own CSRF token before there is a session), logout, and the forced password
+change for accounts created with a temporary password."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, redirect
+from sanic_ext.extensions.openapi import openapi
+
+from models.accounts import SubjectKind
+from models.errors import DomainError, Forbidden
+from models.staff import authenticate_staff, change_password
+from server.auth.guards import ADMIN_SESSION_COOKIE, client_ip
+
+from .common import form_value, page_guard, render
+
+bp = Blueprint("admin_pages_session")
+LOGIN_NONCE_COOKIE = "gh_login_nonce"
+
+
+def _login_token(request: Request, nonce: str) -> str:
+    return hmac.new(request.app.ctx.settings.secret_key.encode(), f"login:{nonce}".encode(), hashlib.sha256).hexdigest()
+
+
+def _safe_next(target: str) -> str:
+    return target if target.startswith("/admin") and not target.startswith("//") else "/admin/"
+
+
+def _login_page(request: Request, error: str = "", status: int = 200, username: str = "") -> HTTPResponse:
+    nonce = secrets.token_hex(16)
+    response = render(
+        request,
+        "admin/login.html",
+        status=status,
+        error=error,
+        username=username,
+        login_token=_login_token(request, nonce),
+        next=_safe_next(request.args.get("next", "")),
+    )
+    response.add_cookie(
+        LOGIN_NONCE_COOKIE,
+        nonce,
+        httponly=True,
+        samesite="Strict",
+        path="/admin",
+        secure=request.scheme == "https",
+        max_age=3600,
+    )
+    return response
+
+
+@bp.get("/login")
+@openapi.exclude()
+async def login_form(request: Request) -> HTTPResponse:
+    return _login_page(request)
+
+
+@bp.post("/login")
+@openapi.exclude()
+async def login(request: Request) -> HTTPResponse:
+    nonce = request.cookies.get(LOGIN_NONCE_COOKIE, "")
+    sent = form_value(request, "csrf_token")
+    username = form_value(request, "username")
+    if not nonce or not hmac.compare_digest(_login_token(request, nonce), sent):
+        return _login_page(request, "页面已过期，请重新登录", status=403, username=username)
+    try:
+        staff = await authenticate_staff(
+            request.app.ctx.lockout,
+            username,
+            form_value(request, "password"),
+            client_ip(request),
+            request.ctx.request_id,
+        )
+    except DomainError as exc:
+        return _login_page(request, exc.message, status=exc.status, username=username)
+    issued = await request.app.ctx.tokens.issue(
+        SubjectKind.STAFF,
+        staff.id,
+        request.app.ctx.settings.admin_token_ttl_seconds,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
+    )
+    response = redirect("/admin/password" if staff.must_change_password else _safe_next(form_value(request, "next")))
+    response.add_cookie(
+        ADMIN_SESSION_COOKIE,
+        issued.token,
+        httponly=True,
+        samesite="Lax",
+        path="/",
+        secure=request.scheme == "https",
+        max_age=issued.expires_in,
+    )
+    response.delete_cookie(LOGIN_NONCE_COOKIE, path="/admin")
+    return response
+
+
+@bp.post("/logout")
+@page_guard()
+async def logout(request: Request) -> HTTPResponse:
+    await request.app.ctx.tokens.revoke(request.ctx.session)
+    response = redirect("/admin/login")
+    response.delete_cookie(ADMIN_SESSION_COOKIE, path="/")
+    return response
+
+
+@bp.get("/password")
+@page_guard()
+async def password_form(request: Request) -> HTTPResponse:
+    return render(request, "admin/password.html")
+
+
+@bp.post("/password")
+@page_guard()
+async def password(request: Request) -> HTTPResponse:
+    new, repeated = form_value(request, "new_password"), form_value(request, "repeat_password")
+    try:
+        if new != repeated:
+            raise Forbidden("auth.password_mismatch", "两次输入的新密码不一致")
+        await change_password(request.ctx.staff, form_value(request, "old_password"), new, request.ctx.actor)
+    except DomainError as exc:
+        return render(request, "admin/password.html", status=exc.status, error=exc.message)
+    return redirect("/admin/?notice=password")

@@ -1,0 +1,93 @@
+"""The union tree of the staff member's subtree; union admins add, rename and open unions."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, redirect
+
+from models import org_admin
+from models.accounts import StaffRole
+from models.errors import DomainError
+from models.orgs import ORG_TYPE_LABELS, Org, OrgType, child_counts
+
+from .common import PAGE_SIZE, args_of, form_value, optional_int, page_guard, page_number, render, with_query
+
+bp = Blueprint("admin_pages_tree")
+MANAGERS = (StaffRole.UNION_ADMIN, StaffRole.SUPERADMIN)
+
+
+@bp.get("/orgs")
+@page_guard()
+async def org_list(request: Request) -> HTTPResponse:
+    chosen = args_of(request, ("q", "parent_id"))
+    scope = request.ctx.scope
+    parent_id = optional_int(chosen["parent_id"])
+    query = scope.restrict(Org.all(), "id")
+    if chosen["q"]:
+        query = query.filter(name__icontains=chosen["q"])
+    elif parent_id is not None:
+        query = query.filter(parent_id=parent_id)
+    else:
+        query = query.filter(id=scope.org_id) if not scope.sees_everything else query.filter(parent_id=None)
+    parent = await scope.get(Org.all(), "id", id=parent_id) if parent_id is not None else None
+    page = page_number(request)
+    total = await query.count()
+    items = await query.order_by("depth", "id").offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    return render(
+        request,
+        "admin/orgs.html",
+        items=items,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        chosen=chosen,
+        parent=parent,
+        counts=await child_counts([o.id for o in items]),
+        type_labels=ORG_TYPE_LABELS,
+        types=[t for t in OrgType if t != OrgType.PROVINCE],
+        can_manage=request.ctx.staff.role in MANAGERS,
+        with_query=lambda **c: with_query(request, **c),
+        error=request.args.get("error", ""),
+    )
+
+
+@bp.post("/orgs/<parent_id:int>/children")
+@page_guard(*MANAGERS)
+async def add_child(request: Request, parent_id: int) -> HTTPResponse:
+    try:
+        await org_admin.add_child(
+            request.ctx.scope,
+            parent_id,
+            form_value(request, "name"),
+            OrgType(form_value(request, "org_type", "enterprise")),
+            form_value(request, "region_code"),
+            form_value(request, "accepts_members") == "on",
+            request.ctx.actor,
+        )
+    except (DomainError, ValueError) as exc:
+        if isinstance(exc, DomainError) and exc.status == 404:
+            raise
+        message = exc.message if isinstance(exc, DomainError) else "组织类型无效"
+        return redirect(f"/admin/orgs?parent_id={parent_id}&error={message}")
+    return redirect(f"/admin/orgs?parent_id={parent_id}")
+
+
+@bp.post("/orgs/<org_id:int>")
+@page_guard(*MANAGERS)
+async def update_org(request: Request, org_id: int) -> HTTPResponse:
+    back = form_value(request, "back", "/admin/orgs")
+    back = back if back.startswith("/admin/") else "/admin/orgs"
+    try:
+        await org_admin.update(
+            request.ctx.scope,
+            org_id,
+            form_value(request, "name"),
+            form_value(request, "accepts_members") == "on",
+            request.ctx.actor,
+        )
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        separator = "&" if "?" in back else "?"
+        return redirect(f"{back}{separator}error={exc.message}")
+    return redirect(back)

@@ -1,0 +1,39 @@
+// Small helpers for the admin pages; every page works without them.
+"use strict";
+
+document.addEventListener("click", (event) => {
+  const trigger = event.target.closest("[data-confirm]");
+  if (trigger && !window.confirm(trigger.dataset.confirm)) {
+    event.preventDefault();
+  }
+});
+
+document.addEventListener("change", (event) => {
+  const all = event.target.closest("[data-select-all]");
+  if (!all) return;
+  const form = all.closest("form");
+  for (const box of form.querySelectorAll(`input[type=checkbox][name="${all.dataset.selectAll}"]`)) {
+    box.checked = all.checked;
+  }
+});
+
+// Broadcast progress refreshes itself until everything has been sent.
+const progress = document.querySelector("[data-progress-url]");
+if (progress) {
+  const labels = { queued: "排队中", expanding: "正在生成", sent: "已全部生成" };
+  const refresh = async () => {
+    const answer = await fetch(progress.dataset.progressUrl, { credentials: "same-origin" });
+    if (!answer.ok) return;
+    const data = await answer.json();
+    progress.querySelector('[data-field="recipients"]').textContent = data.recipients;
+    progress.querySelector('[data-field="status"]').textContent = labels[data.status] || data.status;
+    for (const [key, value] of Object.entries(data.progress)) {
+      const cell = progress.querySelector(`[data-progress="${key}"]`);
+      if (cell) cell.textContent = value;
+    }
+    if (data.status !== "sent" || data.progress.pending + data.progress.sending > 0) {
+      window.setTimeout(refresh, 1500);
+    }
+  };
+  window.setTimeout(refresh, 1000);
+}
