@@ -1158,8 +1158,14 @@ def run(args: argparse.Namespace) -> None:
         wait_until_answering(f"{base_url}/readyz", server.process)  # type: ignore[arg-type]
         wait_until_answering(baseline_url, baseline.process)  # type: ignore[arg-type]
 
+        # Anything else busy on the machine skews the figures; the load average says whether it was.
+        quiet = os.getloadavg()[0]
         reads, baseline_figures, writes = asyncio.run(measure(base_url, baseline_url, load.city, args))
-        print_report(machine_facts(args.database_url), load, reads, baseline_figures, writes, args)
+        machine = [
+            *machine_facts(args.database_url),
+            ("load average", f"{quiet:.2f} before measuring, {os.getloadavg()[0]:.2f} after (1 min)"),
+        ]
+        print_report(machine, load, reads, baseline_figures, writes, args)
         succeeded = True
     finally:
         for process in reversed(processes):

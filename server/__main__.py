@@ -186,6 +186,7 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> None:
             [
                 "",
                 "Gonghui is running." if ready else "Gonghui did not become ready; see the logs above.",
+                f"  Admin pages:    {base}/admin/",
                 f"  API:            {base}/api/v1/   (docs: {base}/api/v1/docs)",
                 f"  WeChat sandbox: {sandbox_url}   (messages: {sandbox_url}/_sandbox/messages)",
                 "  Notification dispatcher: running (delivery log: GET /api/v1/admin/notifications)",
