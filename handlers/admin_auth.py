@@ -143,5 +143,7 @@ async def me(request: Request) -> HTTPResponse:
 @staff_required()
 async def password(request: Request) -> HTTPResponse:
     body = parse_body(request, PasswordChangeIn)
-    await change_password(request.ctx.staff, body.old_password, body.new_password, request.ctx.actor)
+    await change_password(
+        request.ctx.staff, body.old_password, body.new_password, request.ctx.actor, request.ctx.session.id
+    )
     return respond({"ok": True})

@@ -14,7 +14,7 @@ from models import enrolment as enrolments
 from models.enrolment import EnrolmentStatus
 from models.errors import DomainError
 from server.auth.guards import staff_required
-from server.http import PageQuery, Shape, documented, parse_body, parse_query, respond
+from server.http import DbId, PageQuery, Shape, documented, parse_body, parse_query, respond
 
 bp = Blueprint("admin_enrolment", url_prefix="/api/v1/admin/enrolments")
 
@@ -23,7 +23,7 @@ SORTS = {"submitted_at": "submitted_at", "-submitted_at": "-submitted_at", "name
 
 class AdminEnrolmentQuery(PageQuery):
     status: EnrolmentStatus | None = None
-    org_id: int | None = Field(None, description="只看该组织及其下级")
+    org_id: DbId | None = Field(None, description="只看该组织及其下级")
     is_gig_worker: bool | None = None
     occupation: str | None = None
     platform: str | None = None
@@ -43,7 +43,7 @@ class ReasonIn(Shape):
 
 
 class BatchIn(Shape):
-    ids: list[int] = Field(min_length=1, max_length=100)
+    ids: list[DbId] = Field(min_length=1, max_length=100)
 
 
 class BatchResult(Shape):
@@ -72,6 +72,8 @@ class RevealOut(Shape):
 @staff_required()
 async def list_enrolments(request: Request) -> HTTPResponse:
     query = parse_query(request, AdminEnrolmentQuery)
+    if query.org_id is not None:
+        await request.ctx.scope.require(query.org_id)
     scoped = enrolments.reviewable_enrolments(
         request.ctx.scope,
         status=query.status,

@@ -21,14 +21,14 @@ from models.membership import (
 )
 from models.orgs import in_subtree
 from server.auth.guards import staff_required
-from server.http import LocalTime, PageQuery, Shape, documented, parse_body, parse_query, respond
+from server.http import DbId, LocalTime, PageQuery, Shape, documented, parse_body, parse_query, respond
 
 bp = Blueprint("admin_membership", url_prefix="/api/v1/admin")
 
 
 class MemberQuery(PageQuery):
     status: MembershipStatus | None = MembershipStatus.ACTIVE
-    org_id: int | None = None
+    org_id: DbId | None = None
     is_gig_worker: bool | None = None
     occupation: str | None = None
     platform: str | None = None
@@ -92,7 +92,7 @@ class Breakdown(Shape):
 
 
 class StatsQuery(Shape):
-    org_id: int | None = Field(None, description="不填为本人所属组织")
+    org_id: DbId | None = Field(None, description="不填为本人所属组织")
 
 
 class StatsOut(Shape):
@@ -135,6 +135,7 @@ async def list_members(request: Request) -> HTTPResponse:
     query = parse_query(request, MemberQuery)
     members = request.ctx.scope.restrict(Membership.all())
     if query.org_id is not None:
+        await request.ctx.scope.require(query.org_id)
         members = in_subtree(members, query.org_id)
     filters = {
         "status": query.status,

@@ -18,7 +18,7 @@ from models.notifications import (
     resend,
 )
 from server.auth.guards import staff_required
-from server.http import LocalTime, PageQuery, Shape, documented, parse_body, parse_query, respond
+from server.http import DbId, LocalTime, PageQuery, Shape, documented, parse_body, parse_query, respond
 
 bp = Blueprint("admin_notifications", url_prefix="/api/v1/admin")
 
@@ -27,7 +27,7 @@ class DeliveryQuery(PageQuery):
     status: DeliveryStatus | None = None
     channel: Channel | None = None
     event: str | None = None
-    user_id: int | None = None
+    user_id: DbId | None = None
 
 
 class DeliveryOut(Shape):
@@ -56,7 +56,7 @@ class DeliveryPage(Shape):
 
 
 class BroadcastIn(Shape):
-    org_id: int
+    org_id: DbId
     title: str = Field(min_length=1, max_length=40)
     body: str = Field(min_length=1, max_length=500)
     gig_only: bool = False

@@ -11,14 +11,14 @@ from models.enrolment import STATUS_LABELS, Enrolment, EnrolmentEvent, Enrolment
 from models.identity import mask_phone
 from models.orgs import Org
 from server.auth.guards import worker_required
-from server.http import LocalTime, PageQuery, Shape, documented, parse_body, parse_query, respond
+from server.http import DbId, LocalTime, PageQuery, Shape, documented, parse_body, parse_query, respond
 from server.idempotency import idempotent
 
 bp = Blueprint("enrolment", url_prefix="/api/v1/enrolments")
 
 
 class EnrolmentIn(Shape):
-    org_id: int
+    org_id: DbId
     occupation: str | None = Field(None, max_length=32, description="不填则取个人信息中的职业")
     occupation_other: str = Field("", max_length=32)
     platform: str | None = Field(None, max_length=32)

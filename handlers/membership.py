@@ -19,7 +19,7 @@ from models.membership import (
 )
 from models.orgs import Org
 from server.auth.guards import worker_required
-from server.http import LocalTime, Shape, documented, parse_body, respond
+from server.http import DbId, LocalTime, Shape, documented, parse_body, respond
 from server.idempotency import idempotent
 
 bp = Blueprint("membership", url_prefix="/api/v1")
@@ -49,7 +49,7 @@ class MembershipOut(Shape):
 
 
 class TransferIn(Shape):
-    org_id: int
+    org_id: DbId
     reason: str = Field("", max_length=200)
 
 

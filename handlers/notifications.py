@@ -8,6 +8,7 @@ from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
+from models.errors import Invalid
 from models.notifications import Notification, SubscriptionBalance, mark_all_read, mark_read, record_consent
 from server.auth.guards import worker_required
 from server.http import LocalTime, PageQuery, Shape, documented, parse_body, parse_query, respond
@@ -122,5 +123,8 @@ async def subscriptions(request: Request) -> HTTPResponse:
 @idempotent
 async def record_subscriptions(request: Request) -> HTTPResponse:
     body = parse_body(request, ConsentIn)
+    unknown = sorted(set(body.results) - set(request.app.ctx.templates.consent_templates()))
+    if unknown:
+        raise Invalid("subscription.unknown_template", "包含未知的订阅消息模板", {"template_ids": unknown[:10]})
     await record_consent(request.ctx.user.id, dict(body.results))
     return respond(await _subscriptions(request))

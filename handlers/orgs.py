@@ -7,13 +7,13 @@ from sanic.response import HTTPResponse
 
 from models.errors import NotFound
 from models.orgs import ORG_TYPE_LABELS, Org, OrgType, ancestors, browse, child_counts
-from server.http import LocalTime, PageQuery, Shape, documented, parse_query, respond
+from server.http import DbId, LocalTime, PageQuery, Shape, documented, parse_query, respond
 
 bp = Blueprint("orgs", url_prefix="/api/v1/orgs")
 
 
 class OrgQuery(PageQuery):
-    parent_id: int | None = None
+    parent_id: DbId | None = None
     q: str | None = None
     accepts_members: bool | None = None
 

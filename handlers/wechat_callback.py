@@ -1,16 +1,20 @@
 """Callbacks from WeChat: the official account (XML) and the mini-program (XML or JSON).
 
-Every request must carry a valid signature (and in safe mode is decrypted); a stale timestamp is
-refused; a message seen before (WeChat retries after 5 s) is acknowledged without being handled
-again. Answers come fast: the work is a few row updates.
+Every request must carry a valid signature (compared in constant time), and with an EncodingAESKey
+configured must come encrypted; a stale timestamp is refused; a request seen before (WeChat
+retries after 5 s) is acknowledged without being handled again, and a used signature with another
+body is refused. Answers come fast: the work is a few row updates.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import time
 from typing import Any
+from xml.parsers.expat import ExpatError
 
 import xmltodict
 from sanic import Blueprint, Request
@@ -19,13 +23,11 @@ from sanic_ext.extensions.openapi import openapi
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
-from wechatpy.utils import check_signature
 
-from models.errors import Forbidden, NotFound
+from models.errors import Forbidden, Invalid, NotFound
 from models.notifications import (
     record_consent_withdrawn,
     record_follow,
-    record_popup_results,
     record_template_result,
 )
 from server.wechat.gateway import WeChatCallFailed
@@ -41,11 +43,10 @@ REPLAY_WINDOW_SECONDS = 3600
 def _verify(request: Request) -> None:
     settings = request.app.ctx.settings
     args = request.args
-    timestamp = args.get("timestamp", "")
-    try:
-        check_signature(settings.wechat_callback_token, args.get("signature", ""), timestamp, args.get("nonce", ""))
-    except InvalidSignatureException:
-        raise Forbidden("wechat.bad_signature", "签名校验失败") from None
+    timestamp, nonce, signature = args.get("timestamp", ""), args.get("nonce", ""), args.get("signature", "")
+    expected = hashlib.sha1("".join(sorted([settings.wechat_callback_token, timestamp, nonce])).encode()).hexdigest()
+    if not signature.isascii() or not hmac.compare_digest(expected, signature):
+        raise Forbidden("wechat.bad_signature", "签名校验失败")
     if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW_SECONDS:
         raise Forbidden("wechat.stale_callback", "回调时间戳已过期")
 
@@ -66,7 +67,9 @@ async def verify_endpoint(request: Request, account: str) -> HTTPResponse:
 
 def _decode(request: Request, account: str) -> dict[str, Any]:
     settings = request.app.ctx.settings
-    raw = request.body.decode("utf-8")
+    raw = request.body.decode("utf-8", errors="replace")
+    if settings.wechat_callback_aes_key and request.args.get("encrypt_type") != "aes":
+        raise Forbidden("wechat.plain_refused", "已启用安全模式，拒绝明文回调")
     if request.args.get("encrypt_type") == "aes":
         appid = settings.wechat_official_appid if account == "official" else settings.wechat_miniprogram_appid
         crypto = WeChatCrypto(settings.wechat_callback_token, settings.wechat_callback_aes_key, appid)
@@ -79,9 +82,13 @@ def _decode(request: Request, account: str) -> dict[str, Any]:
             )
         except InvalidSignatureException:
             raise Forbidden("wechat.bad_signature", "签名校验失败") from None
-    if raw.lstrip().startswith("{"):
-        return json.loads(raw)
-    return dict(xmltodict.parse(raw)["xml"])
+    try:
+        payload = json.loads(raw) if raw.lstrip().startswith("{") else dict(xmltodict.parse(raw)["xml"])
+    except (ValueError, KeyError, TypeError, ExpatError):
+        raise Invalid("wechat.bad_body", "回调内容无法解析") from None
+    if not isinstance(payload, dict):
+        raise Invalid("wechat.bad_body", "回调内容无法解析")
+    return payload
 
 
 def _items(payload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -99,17 +106,28 @@ def _items(payload: dict[str, Any]) -> list[dict[str, Any]]:
 async def receive(request: Request, account: str) -> HTTPResponse:
     _account(account)
     _verify(request)
-    payload = _decode(request, account)
-    event = str(payload.get("Event", "")).lower()
-    sender = str(payload.get("FromUserName", ""))
-    replay_key = f"wechat-callback:{account}:{sender}:{payload.get('CreateTime')}:{event}:{payload.get('MsgID', '')}"
-    if not await request.app.ctx.shared_state.set_if_absent(replay_key, "1", REPLAY_WINDOW_SECONDS):
-        log.info("callback seen before", extra={"account": account, "event": event})
+    state = request.app.ctx.shared_state
+    # The signature covers token, timestamp and nonce but not the body: a (signature, nonce) seen
+    # before is WeChat's retry when the body is the same, and a forgery when it is not.
+    seen_key = f"wechat-callback:{account}:{request.args.get('signature')}:{request.args.get('nonce')}"
+    body_hash = hashlib.sha256(request.body or b"").hexdigest()
+    if not await state.set_if_absent(seen_key, body_hash, REPLAY_WINDOW_SECONDS):
+        if await state.get(seen_key) != body_hash:
+            raise Forbidden("wechat.replayed", "回调签名已被使用")
+        log.info("callback seen before", extra={"account": account})
         return text("success")
-    if account == "official":
-        await _official_event(request, payload, event, sender)
-    else:
-        await _miniprogram_event(payload, event, sender)
+    try:
+        payload = _decode(request, account)
+        event = str(payload.get("Event", "")).lower()
+        sender = str(payload.get("FromUserName", ""))
+        if account == "official":
+            await _official_event(request, payload, event, sender)
+        else:
+            await _miniprogram_event(payload, event, sender)
+    except Exception:
+        # Not handled: let WeChat's retry be handled rather than acknowledged.
+        await state.delete(seen_key)
+        raise
     return text("success")
 
 
@@ -129,9 +147,10 @@ async def _official_event(request: Request, payload: dict[str, Any], event: str,
 
 
 async def _miniprogram_event(payload: dict[str, Any], event: str, sender: str) -> None:
-    items = _items(payload)
-    if event == "subscribe_msg_popup_event":
-        await record_popup_results(sender, {str(i["TemplateId"]): str(i["SubscribeStatusString"]) for i in items})
-    elif event == "subscribe_msg_change_event":
+    items = [item for item in _items(payload) if isinstance(item, dict) and "TemplateId" in item]
+    # subscribe_msg_popup_event repeats what the mini-program reports through
+    # POST /me/subscriptions; counting both would promise sends the worker never allowed, so the
+    # mini-program's report is the one source of consent and the event is only acknowledged.
+    if event == "subscribe_msg_change_event":
         rejected = [str(i["TemplateId"]) for i in items if str(i.get("SubscribeStatusString")) == "reject"]
         await record_consent_withdrawn(sender, rejected)

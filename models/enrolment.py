@@ -28,7 +28,7 @@ from models.accounts import User
 from models.audit import Actor, record
 from models.catalogue import GIG_OCCUPATIONS, OCCUPATIONS, PLATFORMS, check_choice, label_of
 from models.errors import Conflict, Invalid, NotFound
-from models.membership import Membership, admit
+from models.membership import Membership, MembershipStatus, admit
 from models.notifications import Event, notify
 from models.orgs import Org, in_subtree
 from models.profiles import ID_CONTEXT, WorkerProfile
@@ -216,8 +216,12 @@ async def submit(
     platform, platform_other = check_choice(
         "platform", platform or profile.platform, platform_other or profile.platform_other, PLATFORMS
     )
-    if await Membership.exists(active_key=profile.id_blind_index):
+    if await Membership.exists(active_key=profile.id_blind_index) or await Membership.exists(
+        user_id=user.id, status=MembershipStatus.ACTIVE
+    ):
         raise Conflict("enrolment.already_member", "您已是工会会员，如需更换工会请办理转会")
+    if await Enrolment.exists(user_id=user.id, status__in=list(OPEN)):
+        raise Conflict("enrolment.open_exists", "您已有一份正在办理的入会申请，请勿重复提交")
     gig = is_gig_worker if is_gig_worker is not None else occupation in GIG_OCCUPATIONS
     try:
         async with in_transaction():

@@ -36,10 +36,6 @@ def normalise_id_number(raw: str, today: date) -> str:
     return number
 
 
-def birth_date_of(id_number: str) -> date:
-    return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
-
-
 def normalise_phone(raw: str) -> str:
     number = re.sub(r"[\s-]", "", raw.strip()).removeprefix("+86")
     if not _PHONE_SHAPE.match(number):

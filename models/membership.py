@@ -165,7 +165,8 @@ async def adjust_tallies(org_id: int, occupation: str, platform: str, is_gig: bo
         ignore_conflicts=True,
     )
     for dimension, value in keys:
-        # Lock in one order (by id) so that concurrent approvals never deadlock on the tallies.
+        # Lock in one order (by id; the province row first) so that concurrent changes queue up
+        # on the tallies instead of deadlocking.
         # Whole rows, not values_list: Tortoise 1.1.9 drops FOR UPDATE from values queries.
         locked = (
             await OrgMemberTally.filter(org_id__in=ancestor_ids, dimension=dimension, value=value)
@@ -221,8 +222,13 @@ async def admit(
     enrolment_id: int | None = None,
     previous_id: int | None = None,
 ) -> Membership:
-    """A new active membership; call inside a transaction. `Conflict` if the person already has one."""
+    """A new active membership, inside the caller's transaction (the caller's change and the
+    membership stand or fall together). `Conflict` if the person already has one.
+
+    Tallies are locked before the member-number sequence, in every flow (approval, transfer), so
+    that two of them never wait on each other's locks."""
     joined = now()
+    await adjust_tallies(org.id, occupation, platform, is_gig_worker, +1)
     try:
         async with in_transaction():
             membership = await Membership.create(
@@ -243,7 +249,6 @@ async def admit(
             )
     except IntegrityError:
         raise Conflict("membership.already_member", "该身份证号码已是工会会员，一人只能加入一个工会") from None
-    await adjust_tallies(org.id, occupation, platform, is_gig_worker, +1)
     return membership
 
 

@@ -299,19 +299,24 @@ def classify(errcode: int | None) -> Outcome:
 async def resend(scope: StaffScope, delivery_id: int, actor: Actor) -> NotificationDelivery:
     """A caseworker sends a failed or skipped delivery again, as a new attempt series."""
     delivery = await scope.get(NotificationDelivery.all(), id=delivery_id)
-    if delivery.status not in (DeliveryStatus.FAILED, DeliveryStatus.SKIPPED):
-        raise Conflict(
-            "notification.not_resendable", "只有发送失败或未发送的消息可以重发", {"status": delivery.status.value}
-        )
+    before = {"status": delivery.status.value, "error": delivery.last_error}
     async with in_transaction():
-        before = {"status": delivery.status.value, "error": delivery.last_error}
-        delivery.status = DeliveryStatus.PENDING
-        delivery.attempts = 0
-        delivery.due_at = now()
-        delivery.finished_at = None
-        delivery.last_error = ""
-        delivery.last_errcode = None
-        await delivery.save()
+        # Conditional, so that two resends (or a resend racing the dispatcher) queue it once.
+        queued = await NotificationDelivery.filter(
+            id=delivery.id, status__in=[DeliveryStatus.FAILED, DeliveryStatus.SKIPPED]
+        ).update(
+            status=DeliveryStatus.PENDING,
+            attempts=0,
+            due_at=now(),
+            finished_at=None,
+            last_error="",
+            last_errcode=None,
+            consent_spent=False,
+        )
+        if not queued:
+            raise Conflict(
+                "notification.not_resendable", "只有发送失败或未发送的消息可以重发", {"status": delivery.status.value}
+            )
         await record(
             actor,
             "notification.resend",
@@ -321,6 +326,7 @@ async def resend(scope: StaffScope, delivery_id: int, actor: Actor) -> Notificat
             before=before,
             after={"status": "pending"},
         )
+    await delivery.refresh_from_db()
     return delivery
 
 
@@ -372,13 +378,6 @@ async def record_template_result(msgid: str, status: str) -> int:
     return await NotificationDelivery.filter(msgid=msgid, channel=Channel.TEMPLATE).update(
         status=DeliveryStatus.FAILED, last_error=f"wechat: {status}"[:255], finished_at=now()
     )
-
-
-async def record_popup_results(openid: str, results: dict[str, str]) -> None:
-    """subscribe_msg_popup_event: the same accepts the mini-program reports, told by WeChat."""
-    user = await User.get_or_none(openid=openid)
-    if user is not None:
-        await record_consent(user.id, results)
 
 
 async def record_consent_withdrawn(openid: str, template_ids: list[str]) -> None:

@@ -3,6 +3,8 @@ members. Every change is audited."""
 
 from __future__ import annotations
 
+from tortoise.transactions import in_transaction
+
 from models.audit import Actor, record
 from models.errors import Forbidden, Invalid
 from models.orgs import Org, OrgType, create_org
@@ -31,21 +33,13 @@ async def add_child(
     region_code = region_code.strip() or parent.region_code
     if not region_code.isdigit() or not 6 <= len(region_code) <= 12:
         raise Invalid("org.region_code", "行政区划代码应为 6 至 12 位数字", {"field": "region_code"})
-    org = await create_org(
-        name=_check_name(name),
-        org_type=org_type,
-        region_code=region_code,
-        parent=parent,
-        accepts_members=accepts_members,
-    )
-    await record(
-        actor,
-        "org.create",
-        object_type="org",
-        object_id=org.id,
-        org_id=org.id,
-        after={"name": org.name, "org_type": org_type.value, "parent_id": parent.id},
-    )
+    name = _check_name(name)
+    async with in_transaction():
+        org = await create_org(
+            name=name, org_type=org_type, region_code=region_code, parent=parent, accepts_members=accepts_members
+        )
+        after = {"name": org.name, "org_type": org_type.value, "parent_id": parent.id}
+        await record(actor, "org.create", object_type="org", object_id=org.id, org_id=org.id, after=after)
     return org
 
 
@@ -56,14 +50,15 @@ async def update(scope: StaffScope, org_id: int, name: str, accepts_members: boo
     before = {"name": org.name, "accepts_members": org.accepts_members}
     org.name = _check_name(name)
     org.accepts_members = accepts_members
-    await org.save(update_fields=["name", "accepts_members"])
-    await record(
-        actor,
-        "org.update",
-        object_type="org",
-        object_id=org.id,
-        org_id=org.id,
-        before=before,
-        after={"name": org.name, "accepts_members": org.accepts_members},
-    )
+    async with in_transaction():
+        await org.save(update_fields=["name", "accepts_members"])
+        await record(
+            actor,
+            "org.update",
+            object_type="org",
+            object_id=org.id,
+            org_id=org.id,
+            before=before,
+            after={"name": org.name, "accepts_members": org.accepts_members},
+        )
     return org

@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tortoise import fields
+from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
+from tortoise.transactions import in_transaction
 
 from models.accounts import User
 from models.audit import Actor, record
 from models.catalogue import OCCUPATIONS, PLATFORMS, check_choice
-from models.errors import Invalid
+from models.errors import Conflict, Invalid
 from models.identity import mask_id_number, mask_phone, normalise_id_number, normalise_phone
 from server.clock import now
 from server.crypto import IdCipher, Sealed
@@ -89,6 +91,12 @@ async def save_profile(user: User, data: ProfileInput, cipher: IdCipher, actor: 
     platform, platform_other = check_choice("platform", data.platform, data.platform_other, PLATFORMS)
     if not data.city.strip():
         raise Invalid("profile.city_required", "请填写所在城市", {"field": "city"})
+    blind_index = cipher.blind_index(id_number)
+    existing = await WorkerProfile.get_or_none(user_id=user.id)
+    if existing is not None and existing.id_blind_index != blind_index and await _identity_in_use(user.id):
+        raise Conflict(
+            "profile.id_number_locked", "您已入会或有正在办理的入会申请，不能更换身份证号码；如有错误请联系工会"
+        )
     sealed = cipher.seal(id_number, ID_CONTEXT)
     values = {
         "real_name": _check_name(data.real_name),
@@ -96,7 +104,7 @@ async def save_profile(user: User, data: ProfileInput, cipher: IdCipher, actor: 
         "phone_verified": verified,
         "id_key_id": sealed.key_id,
         "id_ciphertext": sealed.ciphertext,
-        "id_blind_index": cipher.blind_index(id_number),
+        "id_blind_index": blind_index,
         "id_masked": mask_id_number(id_number),
         "occupation": occupation,
         "occupation_other": occupation_other,
@@ -105,16 +113,25 @@ async def save_profile(user: User, data: ProfileInput, cipher: IdCipher, actor: 
         "city": data.city.strip()[:32],
         "district": data.district.strip()[:32],
     }
-    profile = await WorkerProfile.get_or_none(user_id=user.id)
-    if profile is None:
-        profile = await WorkerProfile.create(user_id=user.id, **values)
-    else:
-        await profile.update_from_dict(values).save()
-    await record(
-        actor,
-        "profile.save",
-        object_type="user",
-        object_id=user.id,
-        after={"id_number": profile.id_masked, "phone": profile.phone_masked, "phone_verified": verified},
-    )
+    try:
+        async with in_transaction():
+            profile = await WorkerProfile.get_or_none(user_id=user.id)
+            if profile is None:
+                profile = await WorkerProfile.create(user_id=user.id, **values)
+            else:
+                await profile.update_from_dict(values).save()
+            after = {"id_number": profile.id_masked, "phone": profile.phone_masked, "phone_verified": verified}
+            await record(actor, "profile.save", object_type="user", object_id=user.id, after=after)
+    except IntegrityError:
+        raise Conflict("profile.concurrent_save", "个人信息正在保存，请稍后再试") from None
     return profile
+
+
+async def _identity_in_use(user_id: int) -> bool:
+    """A member, or an applicant, keeps the ID number the union knows them by."""
+    from models.enrolment import OPEN, Enrolment  # enrolment builds on profiles
+    from models.membership import Membership, MembershipStatus
+
+    return await Membership.exists(user_id=user_id, status=MembershipStatus.ACTIVE) or await Enrolment.exists(
+        user_id=user_id, status__in=list(OPEN)
+    )

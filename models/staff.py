@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from models.accounts import STAFF_ROLE_LABELS, StaffAccount, StaffRole
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models.accounts import STAFF_ROLE_LABELS, AuthSession, StaffAccount, StaffRole
 from models.audit import Actor, record
 from models.errors import Conflict, Forbidden, Invalid, Unauthorized
 from models.orgs import Org
@@ -15,11 +18,10 @@ from server.clock import now
 async def authenticate_staff(
     lockout: LoginLockout, username: str, password: str, actor_ip: str, request_id: str
 ) -> StaffAccount:
-    await lockout.ensure_not_locked(username)
+    await lockout.attempt(username)
     staff = await StaffAccount.get_or_none(username=username.strip())
     valid = await verify_password(staff.password_hash if staff else None, password)
     if staff is None or not valid or not staff.is_active:
-        await lockout.record_failure(username)
         await record(
             Actor("staff", staff.id if staff else None, username[:64], actor_ip, request_id),
             "staff.login_failed",
@@ -54,28 +56,28 @@ async def create_staff(
     actor: Actor,
 ) -> StaffAccount:
     check_password_strength(password)
-    if await StaffAccount.exists(username=username):
-        raise Conflict("staff.username_taken", "该用户名已被使用", {"username": username})
-    staff = await StaffAccount.create(
-        username=username,
-        display_name=display_name,
-        password_hash=await hash_password(password),
-        role=role,
-        org=org,
-        must_change_password=must_change_password,
-    )
-    await record(
-        actor,
-        "staff.create",
-        object_type="staff",
-        object_id=staff.id,
-        org_id=org.id,
-        after={"username": username, "role": role.value, "role_label": STAFF_ROLE_LABELS[role], "org_id": org.id},
-    )
+    password_hash = await hash_password(password)
+    after = {"username": username, "role": role.value, "role_label": STAFF_ROLE_LABELS[role], "org_id": org.id}
+    try:
+        async with in_transaction():
+            staff = await StaffAccount.create(
+                username=username,
+                display_name=display_name,
+                password_hash=password_hash,
+                role=role,
+                org=org,
+                must_change_password=must_change_password,
+            )
+            await record(actor, "staff.create", object_type="staff", object_id=staff.id, org_id=org.id, after=after)
+    except IntegrityError:
+        raise Conflict("staff.username_taken", "该用户名已被使用", {"username": username}) from None
     return staff
 
 
-async def change_password(staff: StaffAccount, old_password: str, new_password: str, actor: Actor) -> None:
+async def change_password(
+    staff: StaffAccount, old_password: str, new_password: str, actor: Actor, keep_session_id: object = None
+) -> None:
+    """A new password ends every other session of the account (a stolen one included)."""
     if not await verify_password(staff.password_hash, old_password):
         raise Invalid("auth.bad_old_password", "原密码不正确")
     if old_password == new_password:
@@ -83,8 +85,17 @@ async def change_password(staff: StaffAccount, old_password: str, new_password: 
     check_password_strength(new_password)
     staff.password_hash = await hash_password(new_password)
     staff.must_change_password = False
-    await staff.save(update_fields=["password_hash", "must_change_password"])
-    await record(actor, "staff.change_password", object_type="staff", object_id=staff.id, org_id=staff.org_id)
+    async with in_transaction():
+        await staff.save(update_fields=["password_hash", "must_change_password"])
+        await _end_sessions(staff.id, keep_session_id)
+        await record(actor, "staff.change_password", object_type="staff", object_id=staff.id, org_id=staff.org_id)
+
+
+async def _end_sessions(staff_id: int, keep_session_id: object = None) -> None:
+    sessions = AuthSession.filter(staff_id=staff_id, revoked_at=None)
+    if keep_session_id is not None:
+        sessions = sessions.exclude(id=keep_session_id)
+    await sessions.update(revoked_at=now())
 
 
 # --- union admins manage the accounts of their subtree ----------------------------------------
@@ -127,22 +138,36 @@ async def create_in_scope(
     )
 
 
+ROLE_RANK = {StaffRole.CASEWORKER: 0, StaffRole.UNION_ADMIN: 1, StaffRole.SUPERADMIN: 2}
+
+
+async def _managed(scope: StaffScope, manager: StaffAccount, staff_id: int) -> StaffAccount:
+    """An account the manager may change: in their subtree, not their own, not above them."""
+    staff = await scope.get(StaffAccount.all(), id=staff_id)
+    if staff.id == manager.id:
+        raise Invalid("staff.self", "不能停用自己的账号或修改自己的角色")
+    if manager.role != StaffRole.SUPERADMIN and ROLE_RANK[staff.role] >= ROLE_RANK[manager.role]:
+        raise Forbidden("staff.not_manageable", "不能修改与您同级或更高级别的账号")
+    return staff
+
+
 async def set_active(
     scope: StaffScope, manager: StaffAccount, staff_id: int, active: bool, actor: Actor
 ) -> StaffAccount:
-    staff = await scope.get(StaffAccount.all(), id=staff_id)
-    if staff.id == manager.id:
-        raise Invalid("staff.self", "不能停用自己的账号")
+    staff = await _managed(scope, manager, staff_id)
     staff.is_active = active
-    await staff.save(update_fields=["is_active"])
-    await record(
-        actor,
-        "staff.enable" if active else "staff.disable",
-        object_type="staff",
-        object_id=staff.id,
-        org_id=staff.org_id,
-        after={"is_active": active},
-    )
+    async with in_transaction():
+        await staff.save(update_fields=["is_active"])
+        if not active:
+            await _end_sessions(staff.id)
+        await record(
+            actor,
+            "staff.enable" if active else "staff.disable",
+            object_type="staff",
+            object_id=staff.id,
+            org_id=staff.org_id,
+            after={"is_active": active},
+        )
     return staff
 
 
@@ -150,19 +175,18 @@ async def change_role(
     scope: StaffScope, manager: StaffAccount, staff_id: int, role: StaffRole, actor: Actor
 ) -> StaffAccount:
     _check_assignable(manager, role)
-    staff = await scope.get(StaffAccount.all(), id=staff_id)
-    if staff.id == manager.id:
-        raise Invalid("staff.self", "不能修改自己的角色")
+    staff = await _managed(scope, manager, staff_id)
     before = {"role": staff.role.value}
     staff.role = role
-    await staff.save(update_fields=["role"])
-    await record(
-        actor,
-        "staff.change_role",
-        object_type="staff",
-        object_id=staff.id,
-        org_id=staff.org_id,
-        before=before,
-        after={"role": role.value},
-    )
+    async with in_transaction():
+        await staff.save(update_fields=["role"])
+        await record(
+            actor,
+            "staff.change_role",
+            object_type="staff",
+            object_id=staff.id,
+            org_id=staff.org_id,
+            before=before,
+            after={"role": role.value},
+        )
     return staff

@@ -15,12 +15,14 @@ from tortoise import connections
 from tortoise.contrib.sanic import register_tortoise
 
 from handlers import register_blueprints
+from models.errors import NotFound
 from server.auth.lockout import LoginLockout
 from server.auth.tokens import TokenService
 from server.clock import SHANGHAI
 from server.crypto import CardSigner, IdCipher
 from server.db import tortoise_config
 from server.errors import register_error_handlers
+from server.http import MAX_DB_ID
 from server.logging_setup import configure_logging, request_id_var
 from server.settings import Settings, load_settings
 from server.shared_state import connect_shared_state
@@ -127,11 +129,18 @@ def create_app(settings: Settings | None = None) -> Sanic:
         request.ctx.request_id = _request_id(request)
         request.ctx.started = time.perf_counter()
         request_id_var.set(request.ctx.request_id)
+        if any(isinstance(value, int) and not 0 < value <= MAX_DB_ID for value in request.match_info.values()):
+            raise NotFound("not_found", "记录不存在")
 
     @app.on_response
     async def finish_request(request: Request, response: HTTPResponse) -> None:
         request_id = getattr(request.ctx, "request_id", None) or _request_id(request)
         response.headers["X-Request-ID"] = request_id
+        if request.path.startswith("/admin") and not request.path.startswith("/admin/static"):
+            # Pages with one-click approvals and revealed ID numbers: never framed, never cached.
+            response.headers["X-Frame-Options"] = "DENY"
+            response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+            response.headers["Cache-Control"] = "no-store"
         started = getattr(request.ctx, "started", None)
         access_log.info(
             "request",

@@ -174,9 +174,18 @@ class Dispatcher:
             if self._stopping.is_set():
                 await self._release(delivery_id)
                 return
+            # A batch waits its turn behind the semaphore and the send cap; renew the claim, and
+            # give up the delivery if the lease lapsed meanwhile and another dispatcher has it.
+            renewed = await NotificationDelivery.filter(
+                id=delivery_id, claimed_by=self.name, status=DeliveryStatus.SENDING
+            ).update(lease_expires_at=now() + timedelta(seconds=self.settings.dispatcher_lease_seconds))
+            if not renewed:
+                return
             delivery = await NotificationDelivery.get(id=delivery_id).prefetch_related("notification__user")
             try:
                 result = await self._attempt(delivery)
+            except ValueError as exc:  # a value WeChat's field rules cannot take: retrying will not help
+                result = Result(Outcome.FAIL, None, f"bad_value: {exc}")
             except Exception as exc:
                 log.exception("delivery crashed", extra={"delivery_id": delivery_id})
                 result = Result(Outcome.RETRY, None, f"internal: {type(exc).__name__}")
@@ -319,7 +328,13 @@ class Dispatcher:
             members = members.filter(is_gig_worker=True)
         batch = await members.order_by("id").limit(BROADCAST_BATCH).values("id", "user_id", "user__unionid")
         org = await Org.get(id=broadcast.org_id)
-        if batch:
+        already = set(
+            await Notification.filter(
+                broadcast_id=broadcast.id, user_id__in=[row["user_id"] for row in batch]
+            ).values_list("user_id", flat=True)
+        )
+        fresh = list({row["user_id"]: row for row in batch if row["user_id"] not in already}.values())
+        if fresh:
             await Notification.bulk_create(
                 [
                     Notification(
@@ -339,20 +354,20 @@ class Dispatcher:
                             "time": broadcast.created_at.isoformat(),
                         },
                     )
-                    for row in batch
+                    for row in fresh
                 ]
             )
-            user_ids = [row["user_id"] for row in batch]
+            user_ids = [row["user_id"] for row in fresh]
             created = await Notification.filter(broadcast_id=broadcast.id, user_id__in=user_ids).values_list(
                 "id", "user_id"
             )
-            unionids = {row["user__unionid"] for row in batch if row["user__unionid"]}
+            unionids = {row["user__unionid"] for row in fresh if row["user__unionid"]}
             following = set(
                 await OfficialAccountFollower.filter(unionid__in=list(unionids), following=True).values_list(
                     "unionid", flat=True
                 )
             )
-            followers = {row["user_id"] for row in batch if row["user__unionid"] in following}
+            followers = {row["user_id"] for row in fresh if row["user__unionid"] in following}
             due = now()
             deliveries = []
             for notification_id, user_id in created:
@@ -371,8 +386,9 @@ class Dispatcher:
                         )
                     )
             await NotificationDelivery.bulk_create(deliveries)
+            broadcast.recipients += len(fresh)
+        if batch:
             broadcast.cursor = batch[-1]["id"]
-            broadcast.recipients += len(batch)
         if len(batch) < BROADCAST_BATCH:
             broadcast.status = BroadcastStatus.SENT
             broadcast.expanded_at = now()

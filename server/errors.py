@@ -26,6 +26,7 @@ from sanic.exceptions import (
 from sanic.response import HTTPResponse, html, json
 
 from models.errors import DomainError
+from server.shared_state import LockNotAcquired
 
 log = logging.getLogger("gonghui.errors")
 
@@ -84,6 +85,8 @@ def _api_error(request: Request, exc: Exception) -> HTTPResponse:
     if isinstance(exc, DomainError):
         headers = {"Retry-After": str(exc.details["retry_after"])} if "retry_after" in exc.details else None
         return error_response(exc.status, exc.code, exc.message, exc.details, headers)
+    if isinstance(exc, LockNotAcquired):
+        return error_response(503, "service.busy", "服务繁忙，请稍后再试", headers={"Retry-After": "5"})
     if isinstance(exc, ValidationError):
         return error_response(422, "request.invalid", "请求参数不符合要求", validation_details(exc))
     for kind, status, code, message in _SANIC_ERRORS:

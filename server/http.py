@@ -18,6 +18,10 @@ from server.clock import SHANGHAI
 ShapeT = TypeVar("ShapeT", bound=BaseModel)
 
 MAX_PAGE_SIZE = 100
+MAX_DB_ID = 2**63 - 1
+
+# An id as the database can hold it: larger numbers are bad input (422), not a database error.
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
 
 # Times leave the server in ISO 8601 with the Asia/Shanghai offset, as the contract says.
 LocalTime = Annotated[datetime, PlainSerializer(lambda value: value.astimezone(SHANGHAI).isoformat(), return_type=str)]
@@ -32,7 +36,7 @@ class Shape(BaseModel):
 class PageQuery(Shape):
     model_config = ConfigDict(extra="ignore")
 
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=1_000_000)
     page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -18,15 +19,44 @@ from tortoise.exceptions import IntegrityError
 
 from models.errors import Conflict, DomainError, Invalid
 from models.idempotency import IdempotencyRecord
+from server.clock import now
 from server.errors import handle_exception
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
 REPLAY_HEADER = "Idempotent-Replayed"
+ABANDONED_AFTER = timedelta(seconds=60)
 
 
 def _principal(request: Request) -> str:
     actor = getattr(request.ctx, "actor", None)
     return f"{actor.kind}:{actor.id}" if actor else "anonymous"
+
+
+async def _claim(principal: str, key: str, request: Request, body_hash: str) -> IdempotencyRecord | HTTPResponse:
+    """Claim the key, or answer from the request that claimed it first."""
+    for _ in range(2):
+        try:
+            return await IdempotencyRecord.create(
+                principal=principal, key=key, method=request.method, path=request.path, body_hash=body_hash
+            )
+        except IntegrityError:
+            earlier = await IdempotencyRecord.get_or_none(principal=principal, key=key)
+        if earlier is None:  # the first request failed and let the key go: claim it again
+            continue
+        if earlier.body_hash != body_hash or earlier.path != request.path or earlier.method != request.method:
+            raise Invalid("idempotency.key_reused", "该 Idempotency-Key 已用于另一个请求，请换一个新的")
+        if earlier.status is not None:
+            return raw(
+                earlier.response or b"",
+                status=earlier.status,
+                content_type="application/json",
+                headers={REPLAY_HEADER: "true"},
+            )
+        if now() - earlier.created_at < ABANDONED_AFTER:
+            raise Conflict("idempotency.in_progress", "相同的请求正在处理中，请稍后再试")
+        # Claimed by a process that died before answering: the work was never committed.
+        await IdempotencyRecord.filter(id=earlier.id, status=None).delete()
+    raise Conflict("idempotency.in_progress", "相同的请求正在处理中，请稍后再试")
 
 
 def idempotent(handler: Handler) -> Handler:
@@ -41,22 +71,9 @@ def idempotent(handler: Handler) -> Handler:
             raise Invalid("idempotency.key_too_long", "Idempotency-Key 不能超过 128 个字符")
         body_hash = hashlib.sha256(request.body or b"").hexdigest()
         principal = _principal(request)
-        try:
-            record = await IdempotencyRecord.create(
-                principal=principal, key=key, method=request.method, path=request.path, body_hash=body_hash
-            )
-        except IntegrityError:
-            earlier = await IdempotencyRecord.get(principal=principal, key=key)
-            if earlier.body_hash != body_hash or earlier.path != request.path or earlier.method != request.method:
-                raise Invalid("idempotency.key_reused", "该 Idempotency-Key 已用于另一个请求，请换一个新的") from None
-            if earlier.status is None:
-                raise Conflict("idempotency.in_progress", "相同的请求正在处理中，请稍后再试") from None
-            return raw(
-                earlier.response or b"",
-                status=earlier.status,
-                content_type="application/json",
-                headers={REPLAY_HEADER: "true"},
-            )
+        record = await _claim(principal, key, request, body_hash)
+        if isinstance(record, HTTPResponse):
+            return record
         try:
             response = await handler(request, *args, **kwargs)
         except DomainError as exc:

@@ -122,6 +122,8 @@ class Settings(BaseSettings):
             missing.append("DEMO_ADMIN_PASSWORD")
         if not self.database_url:
             missing.append("DATABASE_URL")
+        if self.workers > 1 and not self.redis_url:
+            missing.append("REDIS_URL (several workers share lockouts, tokens and limits through it)")
         if missing:
             raise ValueError("production mode refuses to start without real values for: " + ", ".join(missing))
         return self

@@ -77,6 +77,8 @@ async def create_account(request: Request) -> HTTPResponse:
         if exc.status == 404:
             raise
         return await _page(request, status=exc.status, error=exc.message)
+    except ValueError:
+        return await _page(request, status=422, error="角色无效")
     return await _page(request, created=created, temporary_password=temporary)
 
 
@@ -101,4 +103,6 @@ async def update_account(request: Request, staff_id: int) -> HTTPResponse:
         if exc.status == 404:
             raise
         return await _page(request, status=exc.status, error=exc.message)
+    except ValueError:
+        return await _page(request, status=422, error="角色无效")
     return redirect("/admin/accounts")

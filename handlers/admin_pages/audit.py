@@ -68,7 +68,8 @@ async def audit_export(request: Request) -> HTTPResponse:
         [e.id, e.created_at, e.actor_kind, e.actor_name, e.action, e.object_type, e.object_id, e.ip, e.request_id]
         for e in await query.limit(EXPORT_ROW_LIMIT)
     )
-    return xlsx(
+    return await xlsx(
+        request,
         "审计日志.xlsx",
         "审计日志",
         ["编号", "时间", "类型", "操作人", "操作", "对象", "对象编号", "IP", "请求编号"],

@@ -16,9 +16,11 @@ from sanic.response import HTTPResponse, html, raw, redirect
 from sanic_ext.extensions.openapi import openapi
 
 from models.accounts import STAFF_ROLE_LABELS, StaffRole
+from models.audit import record
 from models.errors import Unauthorized
 from server.auth.guards import admit_staff
 from server.clock import SHANGHAI
+from server.http import MAX_DB_ID
 
 Page = Callable[..., Awaitable[HTTPResponse]]
 EXPORT_ROW_LIMIT = 50_000
@@ -74,7 +76,7 @@ def optional_bool(text: str) -> bool | None:
 
 
 def optional_int(text: str) -> int | None:
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isdigit() and 0 < int(text) <= MAX_DB_ID else None
 
 
 def optional_date(text: str) -> datetime | None:
@@ -85,7 +87,7 @@ def optional_date(text: str) -> datetime | None:
 
 
 def page_number(request: Request) -> int:
-    return max(1, optional_int(request.args.get("page", "1")) or 1)
+    return min(max(1, optional_int(request.args.get("page", "1")) or 1), 1_000_000)
 
 
 def with_query(request: Request, **changes: Any) -> str:
@@ -96,14 +98,37 @@ def with_query(request: Request, **changes: Any) -> str:
     return f"{request.path}?{urlencode(clean)}" if clean else request.path
 
 
-def xlsx(filename: str, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> HTTPResponse:
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """A cell value safe to open: text that a spreadsheet would run as a formula (a worker's name
+    typed as =HYPERLINK(...)) is kept as text."""
+    if isinstance(value, datetime):
+        return value.astimezone(SHANGHAI).replace(tzinfo=None)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+async def xlsx(
+    request: Request, filename: str, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> HTTPResponse:
+    """The rows as an Excel file; who exported what, with which filter, goes to the audit log."""
+    rows = list(rows)
+    filters = {key: request.args.get(key) for key in request.args}
+    await record(
+        request.ctx.actor,
+        "export",
+        object_type=title,
+        org_id=request.ctx.staff.org_id,
+        after={"file": filename, "rows": len(rows), "filter": filters},
+    )
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
     sheet.append(list(header))
     for row in rows:
-        sheet.append(
-            [value.astimezone(SHANGHAI).replace(tzinfo=None) if isinstance(value, datetime) else value for value in row]
-        )
+        sheet.append([_cell(value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return raw(

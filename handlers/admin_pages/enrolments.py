@@ -120,7 +120,7 @@ async def enrolment_export(request: Request) -> HTTPResponse:
         "提交时间",
         "原因",
     ]
-    return xlsx("入会申请.xlsx", "入会申请", header, rows)
+    return await xlsx(request, "入会申请.xlsx", "入会申请", header, rows)
 
 
 @bp.post("/enrolments/batch-approve")

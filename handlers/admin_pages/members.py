@@ -104,7 +104,7 @@ async def member_export(request: Request) -> HTTPResponse:
         for m in items
     )
     header = ["会员号", "姓名", "身份证号", "手机号", "所属工会", "职业", "平台", "新就业形态", "状态", "入会时间"]
-    return xlsx("会员名册.xlsx", "会员", header, rows)
+    return await xlsx(request, "会员名册.xlsx", "会员", header, rows)
 
 
 @bp.get("/members/<member_id:int>")
@@ -112,9 +112,12 @@ async def member_export(request: Request) -> HTTPResponse:
 async def member_detail(request: Request, member_id: int) -> HTTPResponse:
     member = await request.ctx.scope.get(Membership.all(), id=member_id)
     org = await Org.get(id=member.org_id)
-    history = await Membership.filter(person_key=member.person_key).order_by("joined_at")
+    scope = request.ctx.scope
+    history = await scope.restrict(Membership.filter(person_key=member.person_key)).order_by("joined_at")
     orgs = dict(await Org.filter(id__in=list({m.org_id for m in history})).values_list("id", "name"))
-    changes = await MembershipChange.filter(membership_id__in=[m.id for m in history]).order_by("-id")
+    changes = await scope.restrict(
+        MembershipChange.filter(membership_id__in=[m.id for m in history]), "review_org_id"
+    ).order_by("-id")
     return render(
         request,
         "admin/member_detail.html",

@@ -12,7 +12,7 @@ from sanic.response import HTTPResponse, redirect
 from sanic_ext.extensions.openapi import openapi
 
 from models.accounts import SubjectKind
-from models.errors import DomainError, Forbidden
+from models.errors import DomainError, Invalid
 from models.staff import authenticate_staff, change_password
 from server.auth.guards import ADMIN_SESSION_COOKIE, client_ip
 
@@ -65,7 +65,7 @@ async def login(request: Request) -> HTTPResponse:
     nonce = request.cookies.get(LOGIN_NONCE_COOKIE, "")
     sent = form_value(request, "csrf_token")
     username = form_value(request, "username")
-    if not nonce or not hmac.compare_digest(_login_token(request, nonce), sent):
+    if not nonce or not sent.isascii() or not hmac.compare_digest(_login_token(request, nonce), sent):
         return _login_page(request, "页面已过期，请重新登录", status=403, username=username)
     try:
         staff = await authenticate_staff(
@@ -119,8 +119,10 @@ async def password(request: Request) -> HTTPResponse:
     new, repeated = form_value(request, "new_password"), form_value(request, "repeat_password")
     try:
         if new != repeated:
-            raise Forbidden("auth.password_mismatch", "两次输入的新密码不一致")
-        await change_password(request.ctx.staff, form_value(request, "old_password"), new, request.ctx.actor)
+            raise Invalid("auth.password_mismatch", "两次输入的新密码不一致")
+        await change_password(
+            request.ctx.staff, form_value(request, "old_password"), new, request.ctx.actor, request.ctx.session.id
+        )
     except DomainError as exc:
         return render(request, "admin/password.html", status=exc.status, error=exc.message)
     return redirect("/admin/?notice=password")

@@ -23,6 +23,7 @@ from server.auth.tokens import Authenticated, TokenService
 
 ADMIN_SESSION_COOKIE = "gh_admin_session"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+PASSWORD_CHANGE_PATHS = {"/api/v1/admin/auth/password", "/api/v1/admin/me", "/api/v1/admin/auth/logout"}
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
 
@@ -79,6 +80,9 @@ async def admit_staff(request: Request, roles: tuple[StaffRole, ...]) -> StaffAc
     assert staff is not None
     if roles and staff.role not in roles:
         raise Forbidden("auth.role_forbidden", "您的账号角色无权进行此操作")
+    # The admin pages send such accounts to the password page themselves (page_guard).
+    if staff.must_change_password and request.path.startswith("/api/") and request.path not in PASSWORD_CHANGE_PATHS:
+        raise Forbidden("auth.password_change_required", "您正在使用临时密码，请先修改密码")
     request.ctx.session = authenticated.session
     request.ctx.staff = staff
     request.ctx.scope = StaffScope.of(staff)

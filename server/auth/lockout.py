@@ -19,19 +19,18 @@ class LoginLockout:
     def _key(username: str) -> str:
         return f"login-failures:{username.strip().lower()}"
 
-    async def ensure_not_locked(self, username: str) -> None:
-        failures = await self._state.get(self._key(username))
-        if failures is not None and int(failures) >= self._max_failures:
-            remaining = await self._state.ttl(self._key(username)) or self._lockout_seconds
+    async def attempt(self, username: str) -> None:
+        """Count the attempt first, then judge it, so that concurrent guesses cannot slip past
+        the limit between a check and a count. A successful login clears the count."""
+        key = self._key(username)
+        if await self._state.incr(key, self._lockout_seconds) > self._max_failures:
+            remaining = await self._state.ttl(key) or self._lockout_seconds
             minutes = max(1, math.ceil(remaining / 60))
             raise TooManyAttempts(
                 "auth.locked",
                 f"登录失败次数过多，账号已临时锁定，请 {minutes} 分钟后再试",
                 {"retry_after": math.ceil(remaining)},
             )
-
-    async def record_failure(self, username: str) -> None:
-        await self._state.incr(self._key(username), self._lockout_seconds)
 
     async def clear(self, username: str) -> None:
         await self._state.delete(self._key(username))

@@ -98,11 +98,8 @@ class TokenService:
     async def revoke(self, session: AuthSession) -> None:
         await AuthSession.filter(id=session.id, revoked_at=None).update(revoked_at=now())
 
-    async def revoke_all_for_staff(self, staff_id: int) -> None:
-        await AuthSession.filter(staff_id=staff_id, revoked_at=None).update(revoked_at=now())
-
     def csrf_token(self, session_id: uuid.UUID) -> str:
         return hmac.new(self._key.encode(), f"csrf:{session_id}".encode(), hashlib.sha256).hexdigest()
 
     def csrf_matches(self, session_id: uuid.UUID, candidate: str) -> bool:
-        return hmac.compare_digest(self.csrf_token(session_id), candidate)
+        return candidate.isascii() and hmac.compare_digest(self.csrf_token(session_id), candidate)

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -111,7 +112,9 @@ class WeChatGateway:
             except WeChatClientException as exc:
                 raise WeChatCallFailed(exc.errcode, str(exc.errmsg)) from None
             except requests.RequestException as exc:
-                raise WeChatCallFailed(None, f"{type(exc).__name__}: {exc}") from None
+                # Never str(exc): requests puts the whole URL, secret and access token included, in it.
+                url = exc.request.url if exc.request is not None and exc.request.url else ""
+                raise WeChatCallFailed(None, f"{type(exc).__name__} calling {urlsplit(str(url)).path}") from None
             if isinstance(result, requests.Response):
                 raise WeChatCallFailed(None, f"answer is not JSON (HTTP {result.status_code})")
             return result

@@ -78,11 +78,12 @@ async def test_verification_echo_and_bad_or_stale_signatures(api: httpx.AsyncCli
     assert_error(await api.get("/api/v1/wechat/callback/other", params=signed_params(token)), 404, "route.not_found")
 
 
-async def test_popup_consent_counts_once_however_often_wechat_retries(api: httpx.AsyncClient, stack) -> None:
+async def test_retries_are_handled_once_and_reused_signatures_refused(api: httpx.AsyncClient, stack) -> None:
     worker_token, _ = await worker_with_profile(api)
+    await consent(api, worker_token, times=2)
     me = (await api.get("/api/v1/me", headers=bearer(worker_token))).json()
     openid = (await User.get(id=me["user"]["id"])).openid
-    body = event_xml(
+    popup = event_xml(
         openid,
         "subscribe_msg_popup_event",
         "<SubscribeMsgPopupEvent><List><TemplateId><![CDATA[sbx-review-result]]></TemplateId>"
@@ -91,14 +92,19 @@ async def test_popup_consent_counts_once_however_often_wechat_retries(api: httpx
         to="gh_mini",
     )
     params = signed_params(stack.settings.wechat_callback_token)
-    for _ in range(3):
-        answer = await api.post("/api/v1/wechat/callback/miniprogram", params=params, content=body)
+    for _ in range(3):  # WeChat's retries of one push
+        answer = await api.post("/api/v1/wechat/callback/miniprogram", params=params, content=popup)
         assert answer.status_code == 200 and answer.text == "success"
-    assert (await SubscriptionBalance.get(user_id=me["user"]["id"], template_id="sbx-review-result")).balance == 1
+    # The mini-program already reported these accepts; the event does not count them again.
+    assert (await SubscriptionBalance.get(user_id=me["user"]["id"], template_id="sbx-review-result")).balance == 2
+    forged = await api.post(
+        "/api/v1/wechat/callback/miniprogram", params=params, content=popup.replace("accept", "reject")
+    )
+    assert_error(forged, 403, "wechat.replayed")
     change = {
         "ToUserName": "gh_mini",
         "FromUserName": openid,
-        "CreateTime": int(time.time()) + 1,
+        "CreateTime": int(time.time()),
         "MsgType": "event",
         "Event": "subscribe_msg_change_event",
         "List": {"TemplateId": "sbx-review-result", "SubscribeStatusString": "reject"},
@@ -110,6 +116,12 @@ async def test_popup_consent_counts_once_however_often_wechat_retries(api: httpx
     )
     assert answer.text == "success"
     assert (await SubscriptionBalance.get(user_id=me["user"]["id"], template_id="sbx-review-result")).balance == 0
+    garbled = await api.post(
+        "/api/v1/wechat/callback/miniprogram",
+        params=signed_params(stack.settings.wechat_callback_token),
+        content="<xml><oops",
+    )
+    assert_error(garbled, 422, "wechat.bad_body")
 
 
 async def test_followers_get_template_messages_and_their_results(api: httpx.AsyncClient, sandbox, stack) -> None:
@@ -173,6 +185,11 @@ async def test_safe_mode_messages_are_decrypted(stack, tmp_path) -> None:
             assert await OfficialAccountFollower.exists(oa_openid=f"sandbox-oa-{name}")
             forged = {**signed_params(stack.settings.wechat_callback_token), **aes, "msg_signature": "0" * 40}
             assert_error(await client.post(callback, content=encrypted, params=forged), 403, "wechat.bad_signature")
+            plain = signed_params(stack.settings.wechat_callback_token)
+            sent_plain = await client.post(
+                callback, content=event_xml(f"sandbox-oa-{name}-2", "subscribe"), params=plain
+            )
+            assert_error(sent_plain, 403, "wechat.plain_refused")
     finally:
         server.stop()
 

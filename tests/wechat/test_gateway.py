@@ -101,5 +101,8 @@ async def test_unreachable_wechat_is_a_failed_call(shared_state) -> None:
         with pytest.raises(WeChatCallFailed) as caught:
             await gateway.call_with_token(subscribe_send("sandbox-nobody"))
         assert caught.value.errcode is None
+        # requests would put the URL, secret and token included, into its message.
+        assert "secret" not in caught.value.errmsg and "access_token" not in caught.value.errmsg
+        assert "/cgi-bin/stable_token" in caught.value.errmsg
     finally:
         await gateway.close()

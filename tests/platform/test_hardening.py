@@ -1,0 +1,107 @@
+"""Regression tests for defects found in review: each would have let data out, let a rule be
+broken, or turned bad input into a 500."""
+
+from __future__ import annotations
+
+import httpx
+
+from models.accounts import StaffRole
+from tests.factories import (
+    STAFF_PASSWORD,
+    apply,
+    assert_error,
+    bearer,
+    demo_org,
+    login_staff,
+    make_id_number,
+    make_staff,
+    profile_body,
+    worker_with_profile,
+)
+
+
+async def test_a_member_cannot_become_a_second_member_by_changing_id_number(api: httpx.AsyncClient) -> None:
+    org = await demo_org("中山市新就业形态劳动者工会联合会")
+    token, body = await worker_with_profile(api)
+    enrolment_id = (await apply(api, token, org.id)).json()["id"]
+    changed = await api.put("/api/v1/me/profile", json={**body, "id_number": make_id_number()}, headers=bearer(token))
+    assert_error(changed, 409, "profile.id_number_locked")
+    staff_token = await login_staff(api, (await make_staff(await demo_org("中山市总工会"))).username)
+    await api.post(f"/api/v1/admin/enrolments/{enrolment_id}/approve", headers=bearer(staff_token))
+    still_locked = await api.put(
+        "/api/v1/me/profile", json={**body, "id_number": make_id_number()}, headers=bearer(token)
+    )
+    assert_error(still_locked, 409, "profile.id_number_locked")
+    same_number = await api.put("/api/v1/me/profile", json={**body, "city": "佛山市"}, headers=bearer(token))
+    assert same_number.status_code == 200
+    assert_error(await apply(api, token, (await demo_org("雷州市总工会")).id), 409, "enrolment.already_member")
+
+
+async def test_temporary_passwords_block_the_admin_api_and_a_new_password_ends_other_sessions(
+    api: httpx.AsyncClient,
+) -> None:
+    staff = await make_staff(await demo_org("佛山市总工会"), must_change_password=True)
+    first = await login_staff(api, staff.username)
+    second = await login_staff(api, staff.username)
+    assert_error(await api.get("/api/v1/admin/enrolments", headers=bearer(first)), 403, "auth.password_change_required")
+    assert (await api.get("/api/v1/admin/me", headers=bearer(first))).status_code == 200
+    changed = await api.post(
+        "/api/v1/admin/auth/password",
+        headers=bearer(first),
+        json={"old_password": STAFF_PASSWORD, "new_password": "another-password-8"},
+    )
+    assert changed.status_code == 200
+    assert (await api.get("/api/v1/admin/enrolments", headers=bearer(first))).status_code == 200
+    assert_error(await api.get("/api/v1/admin/me", headers=bearer(second)), 401, "auth.token_revoked")
+
+
+async def test_a_union_admin_cannot_disable_a_peer_or_a_superadmin(stack) -> None:
+    org = await demo_org("湛江市总工会")
+    admin = await make_staff(org, StaffRole.UNION_ADMIN)
+    peer = await make_staff(org, StaffRole.UNION_ADMIN)
+    superadmin = await make_staff(org, StaffRole.SUPERADMIN)
+    caseworker = await make_staff(org)
+    async with httpx.AsyncClient(base_url=stack.base_url) as browser:
+        csrf = (
+            await browser.post(
+                "/api/v1/admin/auth/session", json={"username": admin.username, "password": STAFF_PASSWORD}
+            )
+        ).json()["csrf_token"]
+        for target in (peer, superadmin):
+            answer = await browser.post(f"/admin/accounts/{target.id}", data={"action": "disable", "csrf_token": csrf})
+            assert answer.status_code == 403 and "同级或更高级别" in answer.text
+        done = await browser.post(f"/admin/accounts/{caseworker.id}", data={"action": "disable", "csrf_token": csrf})
+        assert done.status_code == 302
+
+
+async def test_ids_too_large_for_the_database_are_bad_input(api: httpx.AsyncClient) -> None:
+    huge = 10**20
+    assert_error(await api.get(f"/api/v1/orgs/{huge}"), 404, "not_found")
+    assert_error(await api.get("/api/v1/orgs", params={"parent_id": huge}), 422, "request.invalid")
+    token, _ = await worker_with_profile(api)
+    assert_error(await apply(api, token, huge), 422, "request.invalid")
+
+
+async def test_consent_only_for_known_templates(api: httpx.AsyncClient) -> None:
+    token, _ = await worker_with_profile(api)
+    answer = await api.post("/api/v1/me/subscriptions", json={"results": {"x" * 300: "accept"}}, headers=bearer(token))
+    assert_error(answer, 422, "subscription.unknown_template")
+
+
+async def test_admin_pages_are_never_framed_or_cached(stack) -> None:
+    async with httpx.AsyncClient(base_url=stack.base_url) as client:
+        page = await client.get("/admin/login")
+    assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+
+
+async def test_list_filters_outside_the_subtree_are_404(api: httpx.AsyncClient) -> None:
+    token = await login_staff(api, (await make_staff(await demo_org("中山市总工会"))).username)
+    shenzhen = await demo_org("深圳市总工会")
+    for path in ("/api/v1/admin/enrolments", "/api/v1/admin/members", "/api/v1/admin/stats"):
+        assert_error(await api.get(path, params={"org_id": shenzhen.id}, headers=bearer(token)), 404, "org.not_found")
+
+
+def test_profile_body_factory_makes_valid_people() -> None:
+    body = profile_body()
+    assert len(body["id_number"]) == 18 and body["phone"].startswith("13")
