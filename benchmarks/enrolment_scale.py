@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import os
 import platform
@@ -208,7 +209,7 @@ def build_city(rng: random.Random) -> City:
     province = add("广东省总工会", OrgType.PROVINCE, "440000", None, False)
     city = add("中山市总工会", OrgType.CITY, "442000", province, False)
     grassroots_total = CITY_ORGS - 1 - len(TOWNS)
-    # Towns differ a lot in size (Xiaolan or Guzhen against Shenwan), hence the log-normal spread.
+    # Towns differ a lot in size, hence the log-normal spread (which one is largest is left to chance).
     per_town = apportion(grassroots_total, [rng.lognormvariate(0, 0.5) for _ in TOWNS])
     town_ids: list[int] = []
     grassroots: list[OrgRow] = []
@@ -286,53 +287,22 @@ def mix_choices(rng: random.Random, mix: list[tuple[str, str, int]], k: int) -> 
 
 # --- loading -------------------------------------------------------------------------------
 
+ORG_COLUMNS = ("id", "name", "org_type", "region_code", "parent_id", "depth", "accepts_members", "created_at")
 USER_COLUMNS = ("id", "openid", "unionid", "roles", "created_at", "last_login_at")
+# fmt: off
 MEMBERSHIP_COLUMNS = (
-    "id",
-    "user_id",
-    "org_id",
-    "member_no",
-    "status",
-    "person_key",
-    "active_key",
-    "real_name",
-    "id_masked",
-    "phone",
-    "is_gig_worker",
-    "occupation",
-    "platform",
-    "enrolment_id",
-    "previous_id",
-    "joined_at",
-    "ended_at",
+    "id", "user_id", "org_id", "member_no", "status", "person_key", "active_key", "real_name", "id_masked",
+    "phone", "is_gig_worker", "occupation", "platform", "enrolment_id", "previous_id", "joined_at", "ended_at",
 )
+# fmt: on
+# fmt: off
 ENROLMENT_COLUMNS = (
-    "id",
-    "user_id",
-    "org_id",
-    "status",
-    "open_key",
-    "person_key",
-    "real_name",
-    "phone",
-    "id_key_id",
-    "id_ciphertext",
-    "id_masked",
-    "occupation",
-    "occupation_other",
-    "platform",
-    "platform_other",
-    "is_gig_worker",
-    "city",
-    "district",
-    "note",
-    "reason",
-    "membership_id",
-    "submitted_at",
-    "updated_at",
-    "decided_at",
-    "decided_by_id",
+    "id", "user_id", "org_id", "status", "open_key", "person_key", "real_name", "phone", "id_key_id",
+    "id_ciphertext", "id_masked", "occupation", "occupation_other", "platform", "platform_other",
+    "is_gig_worker", "city", "district", "note", "reason", "membership_id", "submitted_at", "updated_at",
+    "decided_at", "decided_by_id",
 )
+# fmt: on
 WORKER_ROLES = '["worker"]'
 
 TALLIES_SQL = """
@@ -393,26 +363,13 @@ def asyncpg_url(url: str) -> str:
     return url.replace("postgres://", "postgresql://", 1)
 
 
-class Stopwatch:
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    def step(self, name: str) -> _Step:
-        return _Step(self, name)
-
-
-class _Step:
-    def __init__(self, watch: Stopwatch, name: str) -> None:
-        self.watch, self.name = watch, name
-
-    def __enter__(self) -> None:
-        self.started = time.perf_counter()
-        print(f"  {self.name} ...", end="", flush=True)
-
-    def __exit__(self, *exc: object) -> None:
-        elapsed = time.perf_counter() - self.started
-        self.watch.seconds[self.name] = elapsed
-        print(f" {elapsed:.1f} s", flush=True)
+@contextlib.contextmanager
+def timed(seconds: dict[str, float], name: str) -> Iterator[None]:
+    print(f"  {name} ...", end="", flush=True)
+    started = time.perf_counter()
+    yield
+    seconds[name] = time.perf_counter() - started
+    print(f" {seconds[name]:.1f} s", flush=True)
 
 
 def member_rows(
@@ -449,44 +406,20 @@ def member_rows(
             enrolment_id = None
             if index % approval_stride == 0 and len(approved) < APPROVED_ENROLMENTS:
                 enrolment_id = len(approved) + 1
-                approved.append(
-                    Approved(
-                        enrolment_id,
-                        member_id,
-                        member_id,
-                        org,
-                        number,
-                        person_key,
-                        name,
-                        phone,
-                        occupation,
-                        platform_code,
-                        is_gig,
-                        joined,
-                    )
-                )
+                # fmt: off
+                approved.append(Approved(
+                    enrolment_id, member_id, member_id, org, number, person_key, name, phone,
+                    occupation, platform_code, is_gig, joined,
+                ))
+                # fmt: on
             users.append((member_id, f"bench-m{member_id}", None, WORKER_ROLES, joined, None))
-            memberships.append(
-                (
-                    member_id,
-                    member_id,
-                    org.id,
-                    f"{org.region_code[:6]}{joined.year}{sequence:07d}",
-                    "active",
-                    person_key,
-                    person_key,
-                    name,
-                    mask_id_number(number),
-                    phone,
-                    is_gig,
-                    occupation,
-                    platform_code,
-                    enrolment_id,
-                    None,
-                    joined,
-                    None,
-                )
-            )
+            # fmt: off
+            memberships.append((
+                member_id, member_id, org.id, f"{org.region_code[:6]}{joined.year}{sequence:07d}", "active",
+                person_key, person_key, name, mask_id_number(number), phone,
+                is_gig, occupation, platform_code, enrolment_id, None, joined, None,
+            ))
+            # fmt: on
             index += 1
             if len(memberships) >= COPY_CHUNK:
                 yield users, memberships
@@ -505,35 +438,14 @@ def enrolment_rows(
     key_id = cipher.seal("0", ID_CONTEXT).key_id
     for item in approved:
         submitted = item.joined - timedelta(days=rng.randint(1, 10), seconds=rng.randrange(86400))
-        rows.append(
-            (
-                item.enrolment_id,
-                item.user_id,
-                item.org.id,
-                "approved",
-                None,
-                item.person_key,
-                item.real_name,
-                item.phone,
-                key_id,
-                cipher.seal(item.number, ID_CONTEXT).ciphertext,
-                mask_id_number(item.number),
-                item.occupation,
-                "",
-                item.platform,
-                "",
-                item.is_gig,
-                "中山市",
-                item.org.town,
-                "",
-                "",
-                item.membership_id,
-                submitted,
-                item.joined,
-                item.joined,
-                None,
-            )
-        )
+        # fmt: off
+        rows.append((
+            item.enrolment_id, item.user_id, item.org.id, "approved", None, item.person_key, item.real_name,
+            item.phone, key_id, cipher.seal(item.number, ID_CONTEXT).ciphertext, mask_id_number(item.number),
+            item.occupation, "", item.platform, "", item.is_gig, "中山市", item.org.town, "", "",
+            item.membership_id, submitted, item.joined, item.joined, None,
+        ))
+        # fmt: on
     statuses = [status for status, count in OPEN_AND_CLOSED_ENROLMENTS.items() for _ in range(count)]
     rng.shuffle(statuses)
     orgs = rng.choices(city.grassroots, city.members_per_org, k=len(statuses))
@@ -554,62 +466,34 @@ def enrolment_rows(
             status, ""
         )
         users.append((user_id, f"bench-a{user_id}", None, WORKER_ROLES, submitted, submitted))
-        rows.append(
-            (
-                enrolment_id,
-                user_id,
-                org.id,
-                status,
-                person_key if is_open else None,
-                person_key,
-                person_name(rng),
-                phone_number(rng),
-                key_id,
-                cipher.seal(number, ID_CONTEXT).ciphertext,
-                mask_id_number(number),
-                occupation,
-                "",
-                platform_code,
-                "",
-                is_gig,
-                "中山市",
-                org.town,
-                "",
-                reason,
-                None,
-                submitted,
-                decided or submitted,
-                decided,
-                None,
-            )
-        )
+        # fmt: off
+        rows.append((
+            enrolment_id, user_id, org.id, status, person_key if is_open else None, person_key, person_name(rng),
+            phone_number(rng), key_id, cipher.seal(number, ID_CONTEXT).ciphertext, mask_id_number(number),
+            occupation, "", platform_code, "", is_gig, "中山市", org.town, "", reason,
+            None, submitted, decided or submitted, decided, None,
+        ))
+        # fmt: on
     return users, rows
 
 
 async def load_city(url: str, cipher: IdCipher, seed: int) -> LoadFacts:
     rng = random.Random(seed)
-    watch = Stopwatch()
+    seconds: dict[str, float] = {}
     connection = await asyncpg.connect(asyncpg_url(url))
     second = await asyncpg.connect(asyncpg_url(url))
     try:
         # Every key is generated here, consistent by construction (and checked below); skipping
-        # the per-row foreign-key triggers during COPY makes the load several times faster.
+        # the per-row foreign-key triggers during COPY makes the load several times faster. Only
+        # a superuser may; anyone else loads more slowly with the checks on.
         for each in (connection, second):
-            await each.execute("SET session_replication_role = replica")
-        with watch.step(f"union tree: {CITY_ORGS:,} orgs in the city and their closure rows"):
+            with contextlib.suppress(asyncpg.InsufficientPrivilegeError):
+                await each.execute("SET session_replication_role = replica")
+        with timed(seconds, "orgs and closure"):
             city = build_city(rng)
             await connection.copy_records_to_table(
                 "orgs",
-                columns=(
-                    "id",
-                    "name",
-                    "org_type",
-                    "region_code",
-                    "parent_id",
-                    "depth",
-                    "accepts_members",
-                    "created_at",
-                ),
+                columns=ORG_COLUMNS,
                 records=[
                     (
                         o.id,
@@ -634,7 +518,7 @@ async def load_city(url: str, cipher: IdCipher, seed: int) -> LoadFacts:
                 ],
             )
         approved: list[Approved] = []
-        with watch.step(f"{MEMBERS:,} members and their users"):
+        with timed(seconds, "members and their users"):
             chunks = member_rows(city, rng, cipher, approved)
             # Python makes the next chunk in a thread while PostgreSQL takes in the last one on
             # two connections (users and memberships), so the three overlap.
@@ -646,12 +530,11 @@ async def load_city(url: str, cipher: IdCipher, seed: int) -> LoadFacts:
                     second.copy_records_to_table("users", columns=USER_COLUMNS, records=users),
                     connection.copy_records_to_table("memberships", columns=MEMBERSHIP_COLUMNS, records=memberships),
                 )
-        total_enrolments = APPROVED_ENROLMENTS + sum(OPEN_AND_CLOSED_ENROLMENTS.values())
-        with watch.step(f"{total_enrolments:,} enrolments and their applicants"):
+        with timed(seconds, "enrolments and applicants"):
             users, enrolments = enrolment_rows(city, rng, cipher, approved)
             await connection.copy_records_to_table("users", columns=USER_COLUMNS, records=users)
             await connection.copy_records_to_table("enrolments", columns=ENROLMENT_COLUMNS, records=enrolments)
-        with watch.step("tallies, member number sequences, id sequences"):
+        with timed(seconds, "tallies and sequences"):
             await connection.execute(TALLIES_SQL)
             await connection.execute(SEQUENCES_SQL)
             for table in ("orgs", "org_closure", "users", "memberships", "enrolments"):
@@ -661,7 +544,7 @@ async def load_city(url: str, cipher: IdCipher, seed: int) -> LoadFacts:
         await connection.execute("RESET session_replication_role")
         # VACUUM, not only ANALYZE: it sets the visibility map, as autovacuum would have long
         # since done in production, so index-only scans behave as they would there.
-        with watch.step("VACUUM ANALYZE"):
+        with timed(seconds, "VACUUM ANALYZE"):
             await connection.execute("VACUUM (ANALYZE)")
         dangling = await connection.fetchval(DANGLING_SQL)
         if dangling:
@@ -669,7 +552,7 @@ async def load_city(url: str, cipher: IdCipher, seed: int) -> LoadFacts:
     finally:
         await second.close()
         await connection.close()
-    return LoadFacts(city, watch.seconds)
+    return LoadFacts(city, seconds)
 
 
 async def create_database(url: str) -> tuple[str, str]:
