@@ -14,7 +14,7 @@ from models.accounts import STAFF_ROLE_LABELS, StaffAccount, StaffRole
 from models.errors import DomainError
 from models.orgs import Org
 
-from .common import PAGE_SIZE, args_of, form_value, optional_int, page_guard, page_number, render, with_query
+from .common import args_of, form_value, listing, optional_int, page_guard, render
 
 bp = Blueprint("admin_pages_accounts")
 MANAGERS = (StaffRole.UNION_ADMIN, StaffRole.SUPERADMIN)
@@ -27,9 +27,8 @@ async def _page(request: Request, status: int = 200, **extra: object) -> HTTPRes
         query = query.filter(Q(username__icontains=chosen["q"]) | Q(display_name__icontains=chosen["q"]))
     if chosen["role"] in {r.value for r in StaffRole}:
         query = query.filter(role=chosen["role"])
-    page = page_number(request)
-    total = await query.count()
-    items = await query.order_by("id").offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    page_of = await listing(request, query.order_by("id"))
+    items = page_of["items"]
     names = dict(await Org.filter(id__in=list({s.org_id for s in items})).values_list("id", "name"))
     orgs = await request.ctx.scope.restrict(Org.all(), "id").order_by("depth", "id").limit(500)
     assignable = sorted(staff_rules.ASSIGNABLE_ROLES.get(request.ctx.staff.role, set()))
@@ -37,17 +36,13 @@ async def _page(request: Request, status: int = 200, **extra: object) -> HTTPRes
         request,
         "admin/accounts.html",
         status=status,
-        items=items,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        **page_of,
         chosen=chosen,
         org_names=names,
         orgs=orgs,
         role_labels=STAFF_ROLE_LABELS,
         roles=list(StaffRole),
         assignable=assignable,
-        with_query=lambda **c: with_query(request, **c),
         **extra,
     )
 

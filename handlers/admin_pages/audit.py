@@ -10,11 +10,10 @@ from models.audit import AuditEntry
 
 from .common import (
     EXPORT_ROW_LIMIT,
-    PAGE_SIZE,
     args_of,
+    listing,
     optional_date,
     page_guard,
-    page_number,
     render,
     with_query,
     xlsx,
@@ -44,18 +43,12 @@ def _filtered(request: Request) -> tuple[dict[str, str], object]:
 @page_guard(*MANAGERS)
 async def audit_list(request: Request) -> HTTPResponse:
     chosen, query = _filtered(request)
-    page = page_number(request)
-    total = await query.count()
-    items = await query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    page_of = await listing(request, query)
     return render(
         request,
         "admin/audit.html",
-        items=items,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        **page_of,
         chosen=chosen,
-        with_query=lambda **c: with_query(request, **c),
         export_url=with_query(request, page=None).replace("/admin/audit", "/admin/audit/export", 1),
     )
 

@@ -90,6 +90,19 @@ def page_number(request: Request) -> int:
     return min(max(1, optional_int(request.args.get("page", "1")) or 1), 1_000_000)
 
 
+async def listing(request: Request, query: Any) -> dict[str, Any]:
+    """One page of `query` (ordered by the caller) and what the pager in the template needs."""
+    page = page_number(request)
+    total = await query.count()
+    return {
+        "items": await query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE),
+        "total": total,
+        "page": page,
+        "pages": max(1, -(-total // PAGE_SIZE)),
+        "with_query": lambda **changes: with_query(request, **changes),
+    }
+
+
 def with_query(request: Request, **changes: Any) -> str:
     """The current page's URL with some query parameters changed (for paging and sorting links)."""
     current = {key: request.args.get(key) for key in request.args}

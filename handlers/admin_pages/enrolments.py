@@ -15,15 +15,14 @@ from models.orgs import Org
 
 from .common import (
     EXPORT_ROW_LIMIT,
-    PAGE_SIZE,
     args_of,
     form_value,
     form_values,
+    listing,
     optional_bool,
     optional_date,
     optional_int,
     page_guard,
-    page_number,
     render,
     with_query,
     xlsx,
@@ -61,16 +60,12 @@ async def _org_names(ids: set[int]) -> dict[int, str]:
 @page_guard()
 async def enrolment_list(request: Request) -> HTTPResponse:
     chosen, query = _filtered(request)
-    page = page_number(request)
-    total = await query.count()
-    items = await query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    page_of = await listing(request, query)
+    items = page_of["items"]
     return render(
         request,
         "admin/enrolments.html",
-        items=items,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        **page_of,
         chosen=chosen,
         org_names=await _org_names({item.org_id for item in items}),
         status_labels=STATUS_LABELS,
@@ -79,7 +74,6 @@ async def enrolment_list(request: Request) -> HTTPResponse:
         platforms=PLATFORMS,
         sorts=SORTS,
         mask_phone=mask_phone,
-        with_query=lambda **c: with_query(request, **c),
         export_url=with_query(request, page=None).replace("/admin/enrolments", "/admin/enrolments/export", 1),
         results=request.args.get("batch", ""),
     )

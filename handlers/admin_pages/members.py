@@ -13,12 +13,11 @@ from models.orgs import Org, in_subtree
 
 from .common import (
     EXPORT_ROW_LIMIT,
-    PAGE_SIZE,
     args_of,
+    listing,
     optional_bool,
     optional_int,
     page_guard,
-    page_number,
     render,
     with_query,
     xlsx,
@@ -57,17 +56,13 @@ def _filtered(request: Request) -> tuple[dict[str, str], object]:
 @page_guard()
 async def member_list(request: Request) -> HTTPResponse:
     chosen, query = _filtered(request)
-    page = page_number(request)
-    total = await query.count()
-    items = await query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    page_of = await listing(request, query)
+    items = page_of["items"]
     names = dict(await Org.filter(id__in=list({m.org_id for m in items})).values_list("id", "name"))
     return render(
         request,
         "admin/members.html",
-        items=items,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        **page_of,
         chosen=chosen,
         org_names=names,
         status_labels=MEMBERSHIP_STATUS_LABELS,
@@ -77,7 +72,6 @@ async def member_list(request: Request) -> HTTPResponse:
         sorts=SORTS,
         mask_phone=mask_phone,
         label_of=label_of,
-        with_query=lambda **c: with_query(request, **c),
         export_url=with_query(request, page=None).replace("/admin/members", "/admin/members/export", 1),
     )
 

@@ -17,7 +17,7 @@ from models.notifications import (
 )
 from models.orgs import Org
 
-from .common import PAGE_SIZE, args_of, form_value, optional_int, page_guard, page_number, render, with_query
+from .common import args_of, form_value, listing, optional_int, page_guard, render
 
 bp = Blueprint("admin_pages_notifications")
 
@@ -31,20 +31,14 @@ async def delivery_log(request: Request) -> HTTPResponse:
         query = query.filter(status=chosen["status"])
     if chosen["event"]:
         query = query.filter(notification__event=chosen["event"])
-    page = page_number(request)
-    total = await query.count()
-    items = await query.order_by("-id").offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).prefetch_related("notification")
+    page_of = await listing(request, query.order_by("-id").prefetch_related("notification"))
     return render(
         request,
         "admin/notifications.html",
-        items=items,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        **page_of,
         chosen=chosen,
         status_labels=DELIVERY_STATUS_LABELS,
         statuses=list(DeliveryStatus),
-        with_query=lambda **c: with_query(request, **c),
         notice=request.args.get("notice", ""),
     )
 

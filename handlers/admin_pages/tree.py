@@ -10,7 +10,7 @@ from models.accounts import StaffRole
 from models.errors import DomainError
 from models.orgs import ORG_TYPE_LABELS, Org, OrgType, child_counts
 
-from .common import PAGE_SIZE, args_of, form_value, optional_int, page_guard, page_number, render, with_query
+from .common import args_of, form_value, listing, optional_int, page_guard, render
 
 bp = Blueprint("admin_pages_tree")
 MANAGERS = (StaffRole.UNION_ADMIN, StaffRole.SUPERADMIN)
@@ -30,23 +30,18 @@ async def org_list(request: Request) -> HTTPResponse:
     else:
         query = query.filter(id=scope.org_id) if not scope.sees_everything else query.filter(parent_id=None)
     parent = await scope.get(Org.all(), "id", id=parent_id) if parent_id is not None else None
-    page = page_number(request)
-    total = await query.count()
-    items = await query.order_by("depth", "id").offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    page_of = await listing(request, query.order_by("depth", "id"))
+    items = page_of["items"]
     return render(
         request,
         "admin/orgs.html",
-        items=items,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        **page_of,
         chosen=chosen,
         parent=parent,
         counts=await child_counts([o.id for o in items]),
         type_labels=ORG_TYPE_LABELS,
         types=[t for t in OrgType if t != OrgType.PROVINCE],
         can_manage=request.ctx.staff.role in MANAGERS,
-        with_query=lambda **c: with_query(request, **c),
         error=request.args.get("error", ""),
     )
 
