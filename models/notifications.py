@@ -235,19 +235,6 @@ async def record_consent(user_id: int, results: dict[str, str]) -> dict[str, int
     return {row.template_id: row.balance for row in rows}
 
 
-async def spend_consent(user_id: int, template_id: str) -> bool:
-    """Take one send from the balance; False when there is none (the send is not attempted)."""
-    return bool(
-        await SubscriptionBalance.filter(user_id=user_id, template_id=template_id, balance__gt=0).update(
-            balance=F("balance") - 1
-        )
-    )
-
-
-async def refund_consent(user_id: int, template_id: str) -> None:
-    await SubscriptionBalance.filter(user_id=user_id, template_id=template_id).update(balance=F("balance") + 1)
-
-
 async def official_account_openid(unionid: str | None) -> str | None:
     if not unionid:
         return None

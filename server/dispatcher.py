@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import random
 import socket
 import time
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
@@ -40,10 +42,8 @@ from models.notifications import (
     NotificationDelivery,
     OfficialAccountFollower,
     Outcome,
+    SubscriptionBalance,
     classify,
-    official_account_openid,
-    refund_consent,
-    spend_consent,
 )
 from models.orgs import Org, in_subtree
 from server.clock import now
@@ -63,6 +63,29 @@ class Result:
     errcode: int | None = None
     error: str = ""
     msgid: str = ""
+
+
+@dataclass
+class Plan:
+    """One claimed delivery on its way: what to send, and how it ended."""
+
+    delivery: NotificationDelivery
+    data: dict[str, Any] = field(default_factory=dict)
+    openid: str | None = None
+    needs_consent: bool = False
+    result: Result | None = None
+    released: bool = False
+
+
+async def _adjust_balances(template_id: str, per_user: dict[int, int], sign: int) -> None:
+    """Change the consent balances of several users at once, one UPDATE per distinct amount."""
+    by_amount: dict[int, list[int]] = {}
+    for user_id, amount in per_user.items():
+        by_amount.setdefault(amount, []).append(user_id)
+    for amount, user_ids in by_amount.items():
+        await SubscriptionBalance.filter(user_id__in=user_ids, template_id=template_id).update(
+            balance=F("balance") + sign * amount
+        )
 
 
 class Dispatcher:
@@ -114,38 +137,34 @@ class Dispatcher:
         claimed = await self.claim()
         if not claimed:
             return expanded
-        pending = [asyncio.create_task(self._send_one(delivery_id)) for delivery_id in claimed]
-        await asyncio.gather(*pending)
+        await self.send_batch(claimed)
         return True
 
     # --- claiming -----------------------------------------------------------------------------
 
-    def _due(self) -> Q:
-        moment = now()
-        return Q(status=DeliveryStatus.PENDING, due_at__lte=moment) | Q(
-            status=DeliveryStatus.SENDING, lease_expires_at__lt=moment
-        )
-
     async def claim(self) -> list[int]:
-        lease_until = now() + timedelta(seconds=self.settings.dispatcher_lease_seconds)
+        """Mark a batch of due deliveries as ours for a lease. Two queries rather than one with OR,
+        so that each can walk its index: due pending ones by due_at, and lapsed claims."""
+        moment = now()
+        limit = self.settings.dispatcher_batch_size
         async with in_transaction():
-            query = (
-                NotificationDelivery.filter(self._due())
-                .order_by("due_at", "id")
-                .limit(self.settings.dispatcher_batch_size)
-            )
-            if self._row_locks:
-                query = query.select_for_update(skip_locked=True)
-            # Whole rows, not values_list: Tortoise 1.1.9 drops FOR UPDATE from values queries.
-            ids = [delivery.id for delivery in await query]
+            due = NotificationDelivery.filter(status=DeliveryStatus.PENDING, due_at__lte=moment)
+            lapsed = NotificationDelivery.filter(status=DeliveryStatus.SENDING, lease_expires_at__lt=moment)
+            ids: list[int] = []
+            for query in (lapsed.order_by("lease_expires_at", "id"), due.order_by("due_at", "id")):
+                query = query.limit(limit - len(ids))
+                if self._row_locks:
+                    query = query.select_for_update(skip_locked=True)
+                # Whole rows, not values_list: Tortoise 1.1.9 drops FOR UPDATE from values queries.
+                ids += [delivery.id for delivery in await query] if len(ids) < limit else []
             if ids:
                 await NotificationDelivery.filter(id__in=ids).update(
                     status=DeliveryStatus.SENDING,
                     claimed_by=self.name,
-                    lease_expires_at=lease_until,
+                    lease_expires_at=moment + timedelta(seconds=self.settings.dispatcher_lease_seconds),
                     attempts=F("attempts") + 1,
                 )
-        return list(ids)
+        return ids
 
     async def _hold_lease(self) -> bool:
         moment = now()
@@ -169,73 +188,116 @@ class Dispatcher:
 
     # --- sending ------------------------------------------------------------------------------
 
-    async def _send_one(self, delivery_id: int) -> None:
-        async with self._semaphore:
-            if self._stopping.is_set():
-                await self._release(delivery_id)
-                return
-            # A batch waits its turn behind the semaphore and the send cap; renew the claim, and
-            # give up the delivery if the lease lapsed meanwhile and another dispatcher has it.
-            renewed = await NotificationDelivery.filter(
-                id=delivery_id, claimed_by=self.name, status=DeliveryStatus.SENDING
-            ).update(lease_expires_at=now() + timedelta(seconds=self.settings.dispatcher_lease_seconds))
-            if not renewed:
-                return
-            delivery = await NotificationDelivery.get(id=delivery_id).prefetch_related("notification__user")
-            try:
-                result = await self._attempt(delivery)
-            except ValueError as exc:  # a value WeChat's field rules cannot take: retrying will not help
-                result = Result(Outcome.FAIL, None, f"bad_value: {exc}")
-            except Exception as exc:
-                log.exception("delivery crashed", extra={"delivery_id": delivery_id})
-                result = Result(Outcome.RETRY, None, f"internal: {type(exc).__name__}")
-            await self._record(delivery, result)
+    async def send_batch(self, ids: list[int]) -> None:
+        """Send a claimed batch. The database work is done per batch (load, consent, outcomes),
+        not per delivery: per-delivery round trips cost more CPU than the sends themselves."""
+        deliveries = await NotificationDelivery.filter(
+            id__in=ids, claimed_by=self.name, status=DeliveryStatus.SENDING
+        ).prefetch_related("notification__user")
+        planned = await self._plan(deliveries)
+        await self._spend_consents([plan for plan in planned if plan.needs_consent])
 
-    async def _attempt(self, delivery: NotificationDelivery) -> Result:
-        notification: Notification = delivery.notification
-        user = notification.user
-        templates = self.templates.for_event(notification.event)
-        if delivery.channel == Channel.SUBSCRIBE:
-            spec = templates.subscribe if templates else None
-            if spec is None:
-                return Result(Outcome.SKIP, None, "no_template: 该事件未配置订阅消息模板")
-            delivery.template_id = spec.template_id
-            data = self.templates.subscribe_data(spec, notification.values)
-            if not delivery.consent_spent:
-                async with in_transaction():
-                    if not await spend_consent(user.id, spec.template_id):
-                        return Result(Outcome.SKIP, None, "no_consent: 用户未授权该订阅消息或次数已用完")
-                    await NotificationDelivery.filter(id=delivery.id).update(consent_spent=True)
-                delivery.consent_spent = True
-            result = await self._call(
-                lambda: self.miniprogram.send_subscribe_message(
-                    user.openid, spec.template_id, data, notification.page, self.settings.miniprogram_state
-                )
-            )
-            if result.outcome in (Outcome.RETRY, Outcome.FAIL):
-                await refund_consent(user.id, spec.template_id)
-                delivery.consent_spent = False
-            return result
-        spec = templates.official if templates else None
-        if spec is None:
-            return Result(Outcome.SKIP, None, "no_template: 该事件未配置公众号模板消息")
-        delivery.template_id = spec.template_id
-        oa_openid = await official_account_openid(user.unionid)
-        if oa_openid is None:
-            return Result(Outcome.SKIP, None, "not_following: 用户未关注公众号")
-        data = self.templates.official_data(spec, notification.values)
-        return await self._call(
-            lambda: self.official.send_template_message(
-                oa_openid, spec.template_id, data, self.settings.wechat_miniprogram_appid, notification.page
+        async def run(plan: Plan) -> None:
+            async with self._semaphore:
+                if self._stopping.is_set():
+                    plan.released = True
+                    return
+                plan.result = await self._send(plan)
+
+        await asyncio.gather(*(run(plan) for plan in planned if plan.result is None))
+        await self._record(planned)
+
+    async def _plan(self, deliveries: list[NotificationDelivery]) -> list[Plan]:
+        unionids = {
+            d.notification.user.unionid
+            for d in deliveries
+            if d.channel == Channel.TEMPLATE and d.notification.user.unionid
+        }
+        followers = dict(
+            await OfficialAccountFollower.filter(unionid__in=list(unionids), following=True).values_list(
+                "unionid", "oa_openid"
             )
         )
+        plans = []
+        for delivery in deliveries:
+            notification = delivery.notification
+            templates = self.templates.for_event(notification.event)
+            plan = Plan(delivery)
+            plans.append(plan)
+            spec = (
+                (templates.subscribe if delivery.channel == Channel.SUBSCRIBE else templates.official)
+                if templates
+                else None
+            )
+            if spec is None:
+                plan.result = Result(Outcome.SKIP, None, "no_template: 该事件未配置模板")
+                continue
+            delivery.template_id = spec.template_id
+            try:
+                if delivery.channel == Channel.SUBSCRIBE:
+                    plan.data = self.templates.subscribe_data(spec, notification.values)
+                    plan.needs_consent = not delivery.consent_spent
+                else:
+                    plan.data = self.templates.official_data(spec, notification.values)
+                    plan.openid = followers.get(notification.user.unionid or "")
+                    if plan.openid is None:
+                        plan.result = Result(Outcome.SKIP, None, "not_following: 用户未关注公众号")
+            except ValueError as exc:  # a value WeChat's field rules cannot take: retrying will not help
+                plan.result = Result(Outcome.FAIL, None, f"bad_value: {exc}"[:255])
+        return plans
 
-    async def _call(self, send) -> Result:  # type: ignore[no-untyped-def]
-        await self._rate_gate()
+    async def _spend_consents(self, plans: list[Plan]) -> None:
+        """One consent per subscribe delivery, taken for the batch in one transaction; none left:
+        skipped. The delivery records that it holds one, so a reclaim does not spend another."""
+        by_template: dict[str, list[Plan]] = {}
+        for plan in plans:
+            by_template.setdefault(plan.delivery.template_id, []).append(plan)
+        for template_id, group in by_template.items():
+            async with in_transaction():
+                user_ids = {plan.delivery.notification.user_id for plan in group}
+                query = SubscriptionBalance.filter(user_id__in=list(user_ids), template_id=template_id, balance__gt=0)
+                left = {
+                    row.user_id: row.balance for row in await (query.select_for_update() if self._row_locks else query)
+                }
+                taken: dict[int, int] = {}
+                for plan in group:
+                    user_id = plan.delivery.notification.user_id
+                    if left.get(user_id, 0) > taken.get(user_id, 0):
+                        taken[user_id] = taken.get(user_id, 0) + 1
+                        plan.delivery.consent_spent = True
+                    else:
+                        plan.result = Result(Outcome.SKIP, None, "no_consent: 用户未授权该订阅消息或次数已用完")
+                await _adjust_balances(template_id, taken, -1)
+                spent = [plan.delivery.id for plan in group if plan.delivery.consent_spent]
+                if spent:
+                    await NotificationDelivery.filter(id__in=spent).update(consent_spent=True)
+
+    async def _send(self, plan: Plan) -> Result:
+        delivery, notification = plan.delivery, plan.delivery.notification
         try:
-            answer = await send()
+            await self._rate_gate()
+            if delivery.channel == Channel.SUBSCRIBE:
+                answer = await self.miniprogram.send_subscribe_message(
+                    notification.user.openid,
+                    delivery.template_id,
+                    plan.data,
+                    notification.page,
+                    self.settings.miniprogram_state,
+                )
+            else:
+                assert plan.openid is not None
+                answer = await self.official.send_template_message(
+                    plan.openid,
+                    delivery.template_id,
+                    plan.data,
+                    self.settings.wechat_miniprogram_appid,
+                    notification.page,
+                )
         except WeChatCallFailed as exc:
             return Result(classify(exc.errcode), exc.errcode, exc.errmsg[:255])
+        except Exception as exc:
+            log.exception("delivery crashed", extra={"delivery_id": delivery.id})
+            return Result(Outcome.RETRY, None, f"internal: {type(exc).__name__}")
         return Result(Outcome.DELIVERED, 0, "", str(answer.get("msgid", "")))
 
     async def _rate_gate(self) -> None:
@@ -256,8 +318,9 @@ class Dispatcher:
         )
         return random.uniform(ceiling / 2, ceiling)
 
-    async def _record(self, delivery: NotificationDelivery, result: Result) -> None:
-        moment = now()
+    def _outcome_values(self, plan: Plan, moment: datetime) -> dict[str, object]:
+        delivery, result = plan.delivery, plan.result
+        assert result is not None
         values: dict[str, object] = {
             "template_id": delivery.template_id,
             "consent_spent": delivery.consent_spent,
@@ -280,24 +343,52 @@ class Dispatcher:
             values.update(
                 status=DeliveryStatus.PENDING, due_at=moment + timedelta(seconds=self._backoff(delivery.attempts))
             )
-        # Only while the claim is still ours: a lease that lapsed may have passed to another dispatcher.
-        await NotificationDelivery.filter(id=delivery.id, claimed_by=self.name, status=DeliveryStatus.SENDING).update(
-            **values
-        )
-        log.info(
-            "delivery",
-            extra={
-                "delivery_id": delivery.id,
-                "outcome": outcome.value,
-                "errcode": result.errcode,
-                "attempt": delivery.attempts,
-            },
-        )
+        return values
 
-    async def _release(self, delivery_id: int) -> None:
-        await NotificationDelivery.filter(id=delivery_id, claimed_by=self.name, status=DeliveryStatus.SENDING).update(
-            status=DeliveryStatus.PENDING, claimed_by="", lease_expires_at=None, attempts=F("attempts") - 1
-        )
+    async def _record(self, plans: list[Plan]) -> None:
+        """Write the batch's outcomes, one UPDATE per distinct outcome, and give back the
+        consents of sends that did not go out; only for deliveries still ours (a lapsed lease may
+        have passed them to another dispatcher)."""
+        moment = now()
+        groups: dict[str, tuple[dict[str, object], list[int]]] = {}
+        refunds: dict[str, dict[int, int]] = {}
+        released = [plan.delivery.id for plan in plans if plan.released]
+        counts: dict[str, int] = {}
+        for plan in plans:
+            if plan.released or plan.result is None:
+                continue
+            if plan.delivery.consent_spent and plan.result.outcome in (Outcome.RETRY, Outcome.FAIL):
+                plan.delivery.consent_spent = False
+                per_user = refunds.setdefault(plan.delivery.template_id, {})
+                per_user[plan.delivery.notification.user_id] = per_user.get(plan.delivery.notification.user_id, 0) + 1
+            values = self._outcome_values(plan, moment)
+            key = json.dumps(values, default=str, sort_keys=True)
+            groups.setdefault(key, (values, []))[1].append(plan.delivery.id)
+            counts[str(values["status"])] = counts.get(str(values["status"]), 0) + 1
+        async with in_transaction():
+            ours = NotificationDelivery.filter(claimed_by=self.name, status=DeliveryStatus.SENDING)
+            still_ours = set(
+                delivery.id
+                for delivery in await (
+                    ours.filter(id__in=[plan.delivery.id for plan in plans]).select_for_update()
+                    if self._row_locks
+                    else ours.filter(id__in=[plan.delivery.id for plan in plans])
+                )
+            )
+            for template_id, per_user in refunds.items():
+                owned = {
+                    plan.delivery.notification.user_id
+                    for plan in plans
+                    if plan.delivery.id in still_ours and plan.delivery.template_id == template_id
+                }
+                await _adjust_balances(template_id, {u: n for u, n in per_user.items() if u in owned}, +1)
+            for values, delivery_ids in groups.values():
+                await ours.filter(id__in=[i for i in delivery_ids if i in still_ours]).update(**values)
+            if released:
+                await ours.filter(id__in=released).update(
+                    status=DeliveryStatus.PENDING, claimed_by="", lease_expires_at=None, attempts=F("attempts") - 1
+                )
+        log.info("batch", extra={"dispatcher": self.name, "outcomes": counts, "released": len(released)})
 
     # --- broadcasts ---------------------------------------------------------------------------
 
