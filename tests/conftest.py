@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 import redis
@@ -23,7 +22,15 @@ from tortoise import Tortoise
 
 from server.db import tortoise_config
 from server.settings import Settings
-from tests.harness import Process, base_env, free_port, run_command, wait_until_answering
+from tests.harness import (
+    Process,
+    base_env,
+    create_scratch_database,
+    drop_scratch_database,
+    free_port,
+    run_command,
+    wait_until_answering,
+)
 
 PRODUCTION_DATABASE_URL = os.environ.get("DATABASE_URL", "")
 PRODUCTION_REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -61,26 +68,6 @@ def sandbox_url(tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path) -
         process.stop()
 
 
-async def _create_postgres_database(url: str) -> tuple[str, str]:
-    """A fresh database beside the configured one, so runs never share tables."""
-    name = f"gonghui_test_{uuid.uuid4().hex[:10]}"
-    connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    base, _, _ = url.rpartition("/")
-    return name, f"{base}/{name}"
-
-
-async def _drop_postgres_database(url: str, name: str) -> None:
-    connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
-
-
 def backend_env(backend: str, data_dir: Path, database_url: str) -> dict[str, str]:
     env = {"DATA_DIR": str(data_dir), "SECRET_KEY": SECRET_KEY, "DEMO_ADMIN_PASSWORD": DEMO_PASSWORD}
     if backend == "production":
@@ -103,7 +90,7 @@ async def stack(
     database_name = database_url = ""
     if backend == "production":
         redis.Redis.from_url(PRODUCTION_REDIS_URL, socket_connect_timeout=3).ping()
-        database_name, database_url = await _create_postgres_database(PRODUCTION_DATABASE_URL)
+        database_name, database_url = await create_scratch_database(PRODUCTION_DATABASE_URL, "gonghui_test")
     port = free_port()
     env = base_env(
         PORT=str(port),
@@ -131,7 +118,7 @@ async def stack(
         server.stop()
         await Tortoise.close_connections()
         if database_name:
-            await _drop_postgres_database(PRODUCTION_DATABASE_URL, database_name)
+            await drop_scratch_database(PRODUCTION_DATABASE_URL, database_name)
 
 
 @pytest.fixture

@@ -8,9 +8,11 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,3 +74,28 @@ def base_env(**overrides: str) -> dict[str, str]:
     env.update({"ENVIRONMENT": "development", "LOG_LEVEL": "WARNING", "WORKERS": "1"})
     env.update(overrides)
     return env
+
+
+def _asyncpg_url(url: str) -> str:
+    return url.replace("postgres://", "postgresql://", 1)
+
+
+async def create_scratch_database(url: str, prefix: str) -> tuple[str, str]:
+    """A fresh database beside the one `url` names, so that runs never share tables; returns
+    its name and URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    connection = await asyncpg.connect(_asyncpg_url(url))
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    base, _, _ = url.rpartition("/")
+    return name, f"{base}/{name}"
+
+
+async def drop_scratch_database(url: str, name: str) -> None:
+    connection = await asyncpg.connect(_asyncpg_url(url))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
