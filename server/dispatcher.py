@@ -204,8 +204,22 @@ class Dispatcher:
                     return
                 plan.result = await self._send(plan)
 
-        await asyncio.gather(*(run(plan) for plan in planned if plan.result is None))
+        keeper = asyncio.create_task(self._keep_lease([plan.delivery.id for plan in planned]))
+        try:
+            await asyncio.gather(*(run(plan) for plan in planned if plan.result is None))
+        finally:
+            keeper.cancel()
         await self._record(planned)
+
+    async def _keep_lease(self, ids: list[int]) -> None:
+        """Renew the batch's lease while it is being sent, so that a batch held up by a slow
+        WeChat is not taken over (and sent a second time) by another dispatcher."""
+        lease = self.settings.dispatcher_lease_seconds
+        while True:
+            await asyncio.sleep(lease / 3)
+            await NotificationDelivery.filter(id__in=ids, claimed_by=self.name, status=DeliveryStatus.SENDING).update(
+                lease_expires_at=now() + timedelta(seconds=lease)
+            )
 
     async def _plan(self, deliveries: list[NotificationDelivery]) -> list[Plan]:
         unionids = {

@@ -42,6 +42,7 @@ class Faults:
     sends_per_second_cap: int = 0
     reject_templates: set[str] = field(default_factory=set)
     only_openids: set[str] = field(default_factory=set)  # when set, injected faults hit only these
+    delay_seconds: float = 0.0  # every send answers this much later: a slow but working WeChat
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +53,7 @@ class Faults:
             "sends_per_second_cap": self.sends_per_second_cap,
             "reject_templates": sorted(self.reject_templates),
             "only_openids": sorted(self.only_openids),
+            "delay_seconds": self.delay_seconds,
         }
 
 
@@ -237,6 +239,8 @@ def create_sandbox_app(token_ttl_seconds: int = 7200, name: str = "gonghui-wecha
         body = _body(request)
         if body is None:
             return wechat_error(47001, "data format error")
+        if state.faults.delay_seconds > 0:
+            await asyncio.sleep(state.faults.delay_seconds)
         if fault := await injected_fault(state, body.get("touser")):
             return fault
         if state.over_cap():
@@ -316,6 +320,7 @@ def create_sandbox_app(token_ttl_seconds: int = 7200, name: str = "gonghui-wecha
             sends_per_second_cap=int(body.get("sends_per_second_cap", state.faults.sends_per_second_cap)),
             reject_templates=set(body.get("reject_templates", state.faults.reject_templates)),
             only_openids=set(body.get("only_openids", state.faults.only_openids)),
+            delay_seconds=float(body.get("delay_seconds", state.faults.delay_seconds)),
         )
         return json(state.faults.as_dict())
 

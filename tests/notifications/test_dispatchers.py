@@ -103,3 +103,22 @@ async def test_a_killed_dispatcher_loses_nothing(api, sandbox, stack, artifacts_
         assert statuses == {DeliveryStatus.DELIVERED}
     finally:
         survivor.stop()
+
+
+async def test_a_slow_batch_keeps_its_lease_and_is_not_sent_twice(api, sandbox, stack, artifacts_dir) -> None:
+    from tests.conftest import start_dispatcher
+
+    slow = {"DISPATCHER_LEASE_SECONDS": "1", "DISPATCHER_BATCH_SIZE": "10", "DISPATCHER_CONCURRENCY": "2"}
+    since = (await NotificationDelivery.all().order_by("-id").first() or NotificationDelivery(id=0)).id
+    await sandbox.put("/_sandbox/faults", json={"delay_seconds": 0.4})
+    first = start_dispatcher(stack, "slow-a", artifacts_dir, **slow)
+    second = start_dispatcher(stack, "slow-b", artifacts_dir, **slow)
+    try:
+        # Ten sends two at a time take 2 s, twice the lease: only the renewals keep the batch.
+        openids, _ = await _approve_many(api, 10)
+        await eventually(lambda: _all_finished(len(openids), since), within=30)
+        counts = await asyncio.gather(*(sandbox_messages(sandbox, openid) for openid in openids))
+        assert [len(messages) for messages in counts] == [1] * len(openids)
+    finally:
+        first.stop()
+        second.stop()
