@@ -104,7 +104,7 @@ class Enrolment(Model):
 
     class Meta:
         table = "enrolments"
-        indexes = (("org_id", "status"),)
+        indexes = (("org_id", "status"), ("user_id", "status"))
 
 
 class EnrolmentEvent(Model):

@@ -71,6 +71,8 @@ class Membership(Model):
 
     class Meta:
         table = "memberships"
+        # "Is this user a member" (every submission asks), and the member list newest first.
+        indexes = (("user_id", "status"), ("status", "joined_at"))
 
 
 class ChangeKind(StrEnum):

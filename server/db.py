@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api.migrate import migrate
 
 from models import MODEL_MODULES
@@ -20,7 +21,12 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 def connection_config(settings: Settings) -> str | dict[str, Any]:
     url = settings.resolved_database_url
     if not settings.uses_sqlite:
-        return url
+        config = expand_db_url(url)
+        # asyncpg prepares every statement; after five runs PostgreSQL switches to a generic plan,
+        # which guesses a subtree at the average size (a handful of orgs) and, for a city, reads
+        # and sorts every row instead of walking an index (docs/PERFORMANCE.md). Plan each time.
+        config["credentials"].setdefault("server_settings", {})["plan_cache_mode"] = "force_custom_plan"
+        return config
     return {
         "engine": "server.sqlite_backend",
         "credentials": {"file_path": url.removeprefix("sqlite://"), "busy_timeout": SQLITE_BUSY_TIMEOUT_MS},
