@@ -16,6 +16,7 @@ from models.membership import (
     Membership,
     MembershipChange,
     MembershipStatus,
+    active_member_total,
     decide_change,
     subtree_figures,
 )
@@ -147,7 +148,16 @@ async def list_members(request: Request) -> HTTPResponse:
     if query.q:
         text = query.q.strip()
         members = members.filter(member_no=text) if text.isdigit() else members.filter(real_name__icontains=text)
-    total = await members.count()
+    total = None
+    if query.status == MembershipStatus.ACTIVE and not query.q:
+        total = await active_member_total(
+            query.org_id if query.org_id is not None else request.ctx.staff.org_id,
+            query.is_gig_worker,
+            query.occupation,
+            query.platform,
+        )
+    if total is None:
+        total = await members.count()
     page = await members.order_by(query.sort, "-id").offset(query.offset).limit(query.page_size)
     return respond(MemberPage(items=[member_out(member) for member in page], total=total))
 

@@ -90,10 +90,11 @@ def page_number(request: Request) -> int:
     return min(max(1, optional_int(request.args.get("page", "1")) or 1), 1_000_000)
 
 
-async def listing(request: Request, query: Any) -> dict[str, Any]:
-    """One page of `query` (ordered by the caller) and what the pager in the template needs."""
+async def listing(request: Request, query: Any, total: int | None = None) -> dict[str, Any]:
+    """One page of `query` (ordered by the caller) and what the pager in the template needs;
+    `total` when the caller knows it without counting."""
     page = page_number(request)
-    total = await query.count()
+    total = await query.count() if total is None else total
     return {
         "items": await query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE),
         "total": total,

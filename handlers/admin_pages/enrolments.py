@@ -60,6 +60,8 @@ async def _org_names(ids: set[int]) -> dict[int, str]:
 @page_guard()
 async def enrolment_list(request: Request) -> HTTPResponse:
     chosen, query = _filtered(request)
+    if (org_id := optional_int(chosen["org_id"])) is not None:
+        await request.ctx.scope.require(org_id)
     page_of = await listing(request, query)
     items = page_of["items"]
     return render(

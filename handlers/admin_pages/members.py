@@ -8,7 +8,13 @@ from sanic.response import HTTPResponse
 
 from models.catalogue import OCCUPATIONS, PLATFORMS, label_of
 from models.identity import mask_phone
-from models.membership import MEMBERSHIP_STATUS_LABELS, Membership, MembershipChange, MembershipStatus
+from models.membership import (
+    MEMBERSHIP_STATUS_LABELS,
+    Membership,
+    MembershipChange,
+    MembershipStatus,
+    active_member_total,
+)
 from models.orgs import Org, in_subtree
 
 from .common import (
@@ -56,7 +62,17 @@ def _filtered(request: Request) -> tuple[dict[str, str], object]:
 @page_guard()
 async def member_list(request: Request) -> HTTPResponse:
     chosen, query = _filtered(request)
-    page_of = await listing(request, query)
+    if (org_id := optional_int(chosen["org_id"])) is not None:
+        await request.ctx.scope.require(org_id)
+    total = None
+    if chosen["status"] == MembershipStatus.ACTIVE.value and not chosen["q"]:
+        total = await active_member_total(
+            optional_int(chosen["org_id"]) or request.ctx.staff.org_id,
+            optional_bool(chosen["gig"]),
+            chosen["occupation"] or None,
+            chosen["platform"] or None,
+        )
+    page_of = await listing(request, query, total)
     items = page_of["items"]
     names = dict(await Org.filter(id__in=list({m.org_id for m in items})).values_list("id", "name"))
     return render(
