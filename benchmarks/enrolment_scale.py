@@ -43,7 +43,16 @@ from models.profiles import ID_CONTEXT
 from server.clock import SHANGHAI
 from server.crypto import IdCipher
 from server.settings import Settings
-from tests.harness import ROOT, Process, base_env, free_port, run_command, wait_until_answering
+from tests.harness import (
+    ROOT,
+    Process,
+    base_env,
+    create_scratch_database,
+    drop_scratch_database,
+    free_port,
+    run_command,
+    wait_until_answering,
+)
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -554,25 +563,6 @@ async def load_city(url: str, cipher: IdCipher, seed: int) -> LoadFacts:
     return LoadFacts(city, seconds)
 
 
-async def create_database(url: str) -> tuple[str, str]:
-    name = f"gonghui_bench_{uuid.uuid4().hex[:10]}"
-    connection = await asyncpg.connect(asyncpg_url(url))
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    base, _, _ = url.rpartition("/")
-    return name, f"{base}/{name}"
-
-
-async def drop_database(url: str, name: str) -> None:
-    connection = await asyncpg.connect(asyncpg_url(url))
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
-
-
 async def forget_redis_keys(redis_url: str, prefix: str) -> None:
     from redis.asyncio import Redis
 
@@ -1007,7 +997,7 @@ def run(args: argparse.Namespace) -> None:
     succeeded = False
     print(f"logs of the processes: {logs}", flush=True)
     try:
-        database_name, database_url = asyncio.run(create_database(args.database_url))
+        database_name, database_url = asyncio.run(create_scratch_database(args.database_url, "gonghui_bench"))
         print(f"database {database_name}", flush=True)
         env = base_env(
             DATA_DIR=str(logs),
@@ -1056,7 +1046,7 @@ def run(args: argparse.Namespace) -> None:
         for process in reversed(processes):
             process.stop()
         if database_name and not args.keep_database:
-            asyncio.run(drop_database(args.database_url, database_name))
+            asyncio.run(drop_scratch_database(args.database_url, database_name))
         elif database_name:
             print(f"database kept: {database_name}", flush=True)
         asyncio.run(forget_redis_keys(args.redis_url, redis_prefix))
