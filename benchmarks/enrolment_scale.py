@@ -37,6 +37,7 @@ import httpx
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, json
 
+from benchmarks.common import asyncpg_url, forget_redis_keys
 from models.identity import id_check_char, mask_id_number
 from models.orgs import OrgType
 from models.profiles import ID_CONTEXT
@@ -367,10 +368,6 @@ class LoadFacts:
     seconds: dict[str, float]
 
 
-def asyncpg_url(url: str) -> str:
-    return url.replace("postgres://", "postgresql://", 1)
-
-
 @contextlib.contextmanager
 def timed(seconds: dict[str, float], name: str) -> Iterator[None]:
     print(f"  {name} ...", end="", flush=True)
@@ -561,18 +558,6 @@ async def load_city(url: str, cipher: IdCipher, seed: int) -> LoadFacts:
         await second.close()
         await connection.close()
     return LoadFacts(city, seconds)
-
-
-async def forget_redis_keys(redis_url: str, prefix: str) -> None:
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(redis_url)
-    try:
-        keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
 
 
 # --- the baseline --------------------------------------------------------------------------

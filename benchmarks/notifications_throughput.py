@@ -35,6 +35,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from benchmarks.common import asyncpg_url, forget_redis_keys
 from server.clock import SHANGHAI
 from server.settings import Settings
 from server.wechat.templates import TemplateBook, parse_templates
@@ -126,23 +127,7 @@ class Outcome:
     last_errors: Counter[str] = field(default_factory=Counter)
 
 
-def asyncpg_url(url: str) -> str:
-    return url.replace("postgres://", "postgresql://", 1)
-
-
 # --- the database ---------------------------------------------------------------------------
-
-
-async def forget_redis_keys(redis_url: str, prefix: str) -> None:
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(redis_url)
-    try:
-        keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
 
 
 def openid(n: int) -> str:
