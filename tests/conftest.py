@@ -140,6 +140,7 @@ async def sandbox(sandbox_url: str) -> AsyncIterator[httpx.AsyncClient]:
                 "reject_templates": [],
                 "only_openids": [],
                 "timeout_seconds": 8,
+                "delay_seconds": 0,
             },
         )
 

@@ -120,5 +120,6 @@ async def test_a_slow_batch_keeps_its_lease_and_is_not_sent_twice(api, sandbox, 
         counts = await asyncio.gather(*(sandbox_messages(sandbox, openid) for openid in openids))
         assert [len(messages) for messages in counts] == [1] * len(openids)
     finally:
+        await sandbox.put("/_sandbox/faults", json={"delay_seconds": 0})
         first.stop()
         second.stop()
