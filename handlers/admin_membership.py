@@ -13,14 +13,14 @@ from models.membership import (
     MEMBERSHIP_STATUS_LABELS,
     ChangeKind,
     ChangeStatus,
+    MemberFilter,
     Membership,
     MembershipChange,
     MembershipStatus,
-    active_member_total,
     decide_change,
+    member_list,
     subtree_figures,
 )
-from models.orgs import in_subtree
 from server.auth.guards import staff_required
 from server.http import DbId, LocalTime, PageQuery, Shape, documented, parse_body, parse_query, respond
 
@@ -134,30 +134,10 @@ def member_out(member: Membership) -> MemberOut:
 @staff_required()
 async def list_members(request: Request) -> HTTPResponse:
     query = parse_query(request, MemberQuery)
-    members = request.ctx.scope.restrict(Membership.all())
-    if query.org_id is not None:
-        await request.ctx.scope.require(query.org_id)
-        members = in_subtree(members, query.org_id)
-    filters = {
-        "status": query.status,
-        "is_gig_worker": query.is_gig_worker,
-        "occupation": query.occupation,
-        "platform": query.platform,
-    }
-    members = members.filter(**{key: value for key, value in filters.items() if value is not None})
-    if query.q:
-        text = query.q.strip()
-        members = members.filter(member_no=text) if text.isdigit() else members.filter(real_name__icontains=text)
-    total = None
-    if query.status == MembershipStatus.ACTIVE and not query.q:
-        total = await active_member_total(
-            query.org_id if query.org_id is not None else request.ctx.staff.org_id,
-            query.is_gig_worker,
-            query.occupation,
-            query.platform,
-        )
-    if total is None:
-        total = await members.count()
+    members, total = await member_list(
+        request.ctx.scope,
+        MemberFilter(query.status, query.org_id, query.is_gig_worker, query.occupation, query.platform, query.q),
+    )
     page = await members.order_by(query.sort, "-id").offset(query.offset).limit(query.page_size)
     return respond(MemberPage(items=[member_out(member) for member in page], total=total))
 

@@ -9,6 +9,7 @@ same transaction, so the figures of any subtree are one indexed read.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -16,6 +17,7 @@ from tortoise import fields
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from models.accounts import User
@@ -24,7 +26,7 @@ from models.catalogue import OCCUPATIONS, PLATFORMS, label_of
 from models.errors import Conflict, Invalid, NotFound
 from models.identity import mask_name
 from models.notifications import Event, notify
-from models.orgs import Org, OrgClosure
+from models.orgs import Org, OrgClosure, in_subtree
 from models.scope import StaffScope
 from server.clock import SHANGHAI, now
 from server.crypto import CardSigner
@@ -450,3 +452,41 @@ async def active_member_total(
     if is_gig_worker is None:
         return tally.members
     return tally.gig_members if is_gig_worker else tally.members - tally.gig_members
+
+
+@dataclass(frozen=True)
+class MemberFilter:
+    status: MembershipStatus | None = MembershipStatus.ACTIVE
+    org_id: int | None = None
+    is_gig_worker: bool | None = None
+    occupation: str | None = None
+    platform: str | None = None
+    q: str | None = None  # a member number, or part of a name
+
+
+async def member_list(scope: StaffScope, chosen: MemberFilter) -> tuple[QuerySet[Membership], int]:
+    """The members a staff member may list under the filter (unordered), and how many there are:
+    from the tallies when they keep that figure, counted otherwise."""
+    query = scope.restrict(Membership.all())
+    if chosen.org_id is not None:
+        await scope.require(chosen.org_id)
+        query = in_subtree(query, chosen.org_id)
+    filters = {
+        "status": chosen.status,
+        "is_gig_worker": chosen.is_gig_worker,
+        "occupation": chosen.occupation,
+        "platform": chosen.platform,
+    }
+    query = query.filter(**{key: value for key, value in filters.items() if value is not None})
+    text = (chosen.q or "").strip()
+    if text:
+        query = query.filter(member_no=text) if text.isdigit() else query.filter(real_name__icontains=text)
+    total = None
+    if chosen.status == MembershipStatus.ACTIVE and not text:
+        total = await active_member_total(
+            chosen.org_id if chosen.org_id is not None else scope.org_id,
+            chosen.is_gig_worker,
+            chosen.occupation,
+            chosen.platform,
+        )
+    return query, total if total is not None else await query.count()

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
+from tortoise.queryset import QuerySet
 
 from models.catalogue import OCCUPATIONS, PLATFORMS, label_of
 from models.identity import mask_phone
 from models.membership import (
     MEMBERSHIP_STATUS_LABELS,
+    MemberFilter,
     Membership,
     MembershipChange,
     MembershipStatus,
-    active_member_total,
+    member_list,
 )
-from models.orgs import Org, in_subtree
+from models.orgs import Org
 
 from .common import (
     EXPORT_ROW_LIMIT,
@@ -34,44 +36,28 @@ FILTERS = ("status", "org_id", "gig", "occupation", "platform", "q", "sort")
 SORTS = {"-joined_at": "最近入会", "joined_at": "最早入会", "member_no": "会员号"}
 
 
-def _filtered(request: Request) -> tuple[dict[str, str], object]:
+async def _filtered(request: Request) -> tuple[dict[str, str], QuerySet[Membership], int]:
     chosen = args_of(request, FILTERS)
-    query = request.ctx.scope.restrict(Membership.all())
-    status = chosen["status"] or "active"
-    if status in {s.value for s in MembershipStatus}:
-        query = query.filter(status=status)
-    chosen["status"] = status
-    if (org_id := optional_int(chosen["org_id"])) is not None:
-        query = in_subtree(query, org_id)
-    if (gig := optional_bool(chosen["gig"])) is not None:
-        query = query.filter(is_gig_worker=gig)
-    if chosen["occupation"]:
-        query = query.filter(occupation=chosen["occupation"])
-    if chosen["platform"]:
-        query = query.filter(platform=chosen["platform"])
-    if chosen["q"]:
-        query = (
-            query.filter(member_no=chosen["q"])
-            if chosen["q"].isdigit()
-            else query.filter(real_name__icontains=chosen["q"])
-        )
-    return chosen, query.order_by(chosen["sort"] if chosen["sort"] in SORTS else "-joined_at", "-id")
+    chosen["status"] = chosen["status"] or MembershipStatus.ACTIVE.value
+    status = MembershipStatus(chosen["status"]) if chosen["status"] in {s.value for s in MembershipStatus} else None
+    query, total = await member_list(
+        request.ctx.scope,
+        MemberFilter(
+            status,
+            optional_int(chosen["org_id"]),
+            optional_bool(chosen["gig"]),
+            chosen["occupation"] or None,
+            chosen["platform"] or None,
+            chosen["q"] or None,
+        ),
+    )
+    return chosen, query.order_by(chosen["sort"] if chosen["sort"] in SORTS else "-joined_at", "-id"), total
 
 
 @bp.get("/members")
 @page_guard()
-async def member_list(request: Request) -> HTTPResponse:
-    chosen, query = _filtered(request)
-    if (org_id := optional_int(chosen["org_id"])) is not None:
-        await request.ctx.scope.require(org_id)
-    total = None
-    if chosen["status"] == MembershipStatus.ACTIVE.value and not chosen["q"]:
-        total = await active_member_total(
-            optional_int(chosen["org_id"]) or request.ctx.staff.org_id,
-            optional_bool(chosen["gig"]),
-            chosen["occupation"] or None,
-            chosen["platform"] or None,
-        )
+async def member_page(request: Request) -> HTTPResponse:
+    chosen, query, total = await _filtered(request)
     page_of = await listing(request, query, total)
     items = page_of["items"]
     names = dict(await Org.filter(id__in=list({m.org_id for m in items})).values_list("id", "name"))
@@ -95,7 +81,7 @@ async def member_list(request: Request) -> HTTPResponse:
 @bp.get("/members/export")
 @page_guard()
 async def member_export(request: Request) -> HTTPResponse:
-    _, query = _filtered(request)
+    _, query, _ = await _filtered(request)
     items = await query.limit(EXPORT_ROW_LIMIT)
     names = dict(await Org.filter(id__in=list({m.org_id for m in items})).values_list("id", "name"))
     rows = (
