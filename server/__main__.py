@@ -51,16 +51,21 @@ def _with_database(settings: Settings, work: Callable[[], Awaitable[Any]]) -> An
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     from sanic import Sanic
+    from sanic.worker.loader import AppLoader
 
     from server.app import create_app
 
-    app = create_app(settings)
+    # Sanic's worker processes are new interpreters that build their own app: they get it from
+    # the loader's factory, which reads the same settings from the same environment.
+    loader = AppLoader(factory=create_app)
+    app = loader.load()
+    options = {"host": settings.host, "port": settings.port, "motd": False, "access_log": False}
     if settings.workers <= 1:
-        app.prepare(host=settings.host, port=settings.port, motd=False, access_log=False, single_process=True)
+        app.prepare(**options, single_process=True)
         Sanic.serve_single(app)
     else:
-        app.prepare(host=settings.host, port=settings.port, motd=False, access_log=False, workers=settings.workers)
-        Sanic.serve(primary=app)
+        app.prepare(**options, workers=settings.workers)
+        Sanic.serve(primary=app, app_loader=loader)
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:

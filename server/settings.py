@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     host: str = "127.0.0.1"
     port: int = 8000
-    workers: int = 1
+    workers: int = Field(1, ge=1)
     data_dir: Path = Path("data")
     database_url: str = ""
     redis_url: str = ""
@@ -101,6 +101,12 @@ class Settings(BaseSettings):
     def _refuse_placeholder_secrets(self) -> Settings:
         parse_key_ring(self.id_encryption_keys)
         decode_signing_seed(self.member_card_signing_key)
+        if self.workers > 1 and not self.redis_url:
+            # In-process state is per process: each worker would keep its own sessions, lockouts
+            # and limits, and a revoked session would live on in the others.
+            raise ValueError(
+                "WORKERS>1 needs REDIS_URL: several workers share sessions, lockouts and limits through it"
+            )
         if self.environment != "production":
             return self
         missing = [
@@ -122,8 +128,6 @@ class Settings(BaseSettings):
             missing.append("DEMO_ADMIN_PASSWORD")
         if not self.database_url:
             missing.append("DATABASE_URL")
-        if self.workers > 1 and not self.redis_url:
-            missing.append("REDIS_URL (several workers share lockouts, tokens and limits through it)")
         if missing:
             raise ValueError("production mode refuses to start without real values for: " + ", ".join(missing))
         return self
