@@ -69,6 +69,7 @@ class BroadcastOut(Shape):
     body: str
     gig_only: bool
     status: BroadcastStatus
+    error: str | None = Field(None, description="生成中断的原因（status 为 failed 时）")
     recipients: int
     progress: dict[str, int]
     created_at: LocalTime
@@ -105,6 +106,7 @@ async def broadcast_out(broadcast: Broadcast) -> BroadcastOut:
         body=broadcast.body,
         gig_only=broadcast.gig_only,
         status=broadcast.status,
+        error=broadcast.error,
         recipients=broadcast.recipients,
         progress=await broadcast_progress(broadcast),
         created_at=broadcast.created_at,

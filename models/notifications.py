@@ -182,6 +182,8 @@ class BroadcastStatus(StrEnum):
     QUEUED = "queued"
     EXPANDING = "expanding"
     SENT = "sent"
+    # Fan-out stopped on an error that retrying will not cure; kept with the error for staff.
+    FAILED = "failed"
 
 
 class Broadcast(Model):
@@ -199,6 +201,7 @@ class Broadcast(Model):
     created_by_id = fields.BigIntField()
     created_at = fields.DatetimeField(auto_now_add=True)
     expanded_at = fields.DatetimeField(null=True)
+    error = fields.CharField(max_length=255, null=True)
 
     class Meta:
         table = "broadcasts"

@@ -16,7 +16,7 @@ from tortoise.queryset import QuerySet
 
 from models.accounts import StaffAccount, StaffRole
 from models.errors import NotFound
-from models.orgs import in_subtree, is_within
+from models.orgs import Org, in_subtree, is_within
 
 M = TypeVar("M", bound=Model)
 
@@ -44,7 +44,9 @@ class StaffScope:
         return found
 
     async def contains(self, org_id: int) -> bool:
-        return self.sees_everything or await is_within(self.org_id, org_id)
+        if self.sees_everything:
+            return await Org.exists(id=org_id)
+        return await is_within(self.org_id, org_id)
 
     async def require(self, org_id: int) -> None:
         if not await self.contains(org_id):

@@ -234,31 +234,40 @@ class Dispatcher:
         )
         plans = []
         for delivery in deliveries:
-            notification = delivery.notification
-            templates = self.templates.for_event(notification.event)
             plan = Plan(delivery)
             plans.append(plan)
-            spec = (
-                (templates.subscribe if delivery.channel == Channel.SUBSCRIBE else templates.official)
-                if templates
-                else None
-            )
-            if spec is None:
-                plan.result = Result(Outcome.SKIP, None, "no_template: 该事件未配置模板")
-                continue
-            delivery.template_id = spec.template_id
             try:
-                if delivery.channel == Channel.SUBSCRIBE:
-                    plan.data = self.templates.subscribe_data(spec, notification.values)
-                    plan.needs_consent = not delivery.consent_spent
-                else:
-                    plan.data = self.templates.official_data(spec, notification.values)
-                    plan.openid = followers.get(notification.user.unionid or "")
-                    if plan.openid is None:
-                        plan.result = Result(Outcome.SKIP, None, "not_following: 用户未关注公众号")
+                self._fill_plan(plan, followers)
             except ValueError as exc:  # a value WeChat's field rules cannot take: retrying will not help
                 plan.result = Result(Outcome.FAIL, None, f"bad_value: {exc}"[:255])
+            except Exception as exc:
+                # A delivery that cannot even be prepared is set aside, failed with its error, so
+                # that it does not stop its batch every round; staff see it in the delivery log.
+                log.exception("delivery set aside", extra={"delivery_id": delivery.id})
+                plan.result = Result(Outcome.FAIL, None, f"internal: {type(exc).__name__}: {exc}"[:255])
         return plans
+
+    def _fill_plan(self, plan: Plan, followers: dict[str, str]) -> None:
+        delivery = plan.delivery
+        notification = delivery.notification
+        templates = self.templates.for_event(notification.event)
+        spec = (
+            (templates.subscribe if delivery.channel == Channel.SUBSCRIBE else templates.official)
+            if templates
+            else None
+        )
+        if spec is None:
+            plan.result = Result(Outcome.SKIP, None, "no_template: 该事件未配置模板")
+            return
+        delivery.template_id = spec.template_id
+        if delivery.channel == Channel.SUBSCRIBE:
+            plan.data = self.templates.subscribe_data(spec, notification.values)
+            plan.needs_consent = not delivery.consent_spent
+        else:
+            plan.data = self.templates.official_data(spec, notification.values)
+            plan.openid = followers.get(notification.user.unionid or "")
+            if plan.openid is None:
+                plan.result = Result(Outcome.SKIP, None, "not_following: 用户未关注公众号")
 
     async def _spend_consents(self, plans: list[Plan]) -> None:
         """One consent per subscribe delivery, taken for the batch in one transaction; none left:
@@ -407,22 +416,27 @@ class Dispatcher:
     # --- broadcasts ---------------------------------------------------------------------------
 
     async def expand_broadcasts(self) -> bool:
-        """Fan one batch of each open broadcast out into notifications, from its stored cursor."""
+        """Fan one batch of each open broadcast out into notifications, from its stored cursor.
+        A broadcast that fails is set aside with its error, so that it cannot hold up the others
+        or the deliveries claimed after it."""
         worked = False
-        for broadcast_id in await Broadcast.filter(
-            status__in=[BroadcastStatus.QUEUED, BroadcastStatus.EXPANDING]
-        ).values_list("id", flat=True):
-            async with in_transaction():
-                query = Broadcast.filter(
-                    id=broadcast_id, status__in=[BroadcastStatus.QUEUED, BroadcastStatus.EXPANDING]
+        open_statuses = [BroadcastStatus.QUEUED, BroadcastStatus.EXPANDING]
+        for broadcast_id in await Broadcast.filter(status__in=open_statuses).values_list("id", flat=True):
+            try:
+                async with in_transaction():
+                    query = Broadcast.filter(id=broadcast_id, status__in=open_statuses)
+                    if self._row_locks:
+                        query = query.select_for_update(skip_locked=True)
+                    broadcast = await query.first()
+                    if broadcast is None:
+                        continue
+                    await self._expand_batch(broadcast)
+            except Exception as exc:
+                log.exception("broadcast set aside", extra={"broadcast_id": broadcast_id})
+                await Broadcast.filter(id=broadcast_id, status__in=open_statuses).update(
+                    status=BroadcastStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:255]
                 )
-                if self._row_locks:
-                    query = query.select_for_update(skip_locked=True)
-                broadcast = await query.first()
-                if broadcast is None:
-                    continue
-                await self._expand_batch(broadcast)
-                worked = True
+            worked = True
         return worked
 
     async def _expand_batch(self, broadcast: Broadcast) -> None:

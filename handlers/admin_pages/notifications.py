@@ -95,7 +95,14 @@ async def broadcast_detail(request: Request, broadcast_id: int) -> HTTPResponse:
     broadcast = await request.ctx.scope.get(Broadcast.all(), id=broadcast_id)
     progress = await broadcast_progress(broadcast)
     if request.args.get("format") == "json":
-        return json({"status": broadcast.status.value, "recipients": broadcast.recipients, "progress": progress})
+        return json(
+            {
+                "status": broadcast.status.value,
+                "error": broadcast.error,
+                "recipients": broadcast.recipients,
+                "progress": progress,
+            }
+        )
     org = await Org.get(id=broadcast.org_id)
     return render(
         request,

@@ -20,7 +20,7 @@ document.addEventListener("change", (event) => {
 // Broadcast progress refreshes itself until everything has been sent.
 const progress = document.querySelector("[data-progress-url]");
 if (progress) {
-  const labels = { queued: "排队中", expanding: "正在生成", sent: "已全部生成" };
+  const labels = { queued: "排队中", expanding: "正在生成", sent: "已全部生成", failed: "生成失败" };
   const refresh = async () => {
     const answer = await fetch(progress.dataset.progressUrl, { credentials: "same-origin" });
     if (!answer.ok) return;
@@ -31,7 +31,7 @@ if (progress) {
       const cell = progress.querySelector(`[data-progress="${key}"]`);
       if (cell) cell.textContent = value;
     }
-    if (data.status !== "sent" || data.progress.pending + data.progress.sending > 0) {
+    if (data.status !== "failed" && (data.status !== "sent" || data.progress.pending + data.progress.sending > 0)) {
       window.setTimeout(refresh, 1500);
     }
   };
