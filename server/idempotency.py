@@ -16,6 +16,7 @@ from typing import Any
 from sanic import Request
 from sanic.response import HTTPResponse, raw
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from models.errors import Conflict, DomainError, Invalid
 from models.idempotency import IdempotencyRecord
@@ -59,8 +60,19 @@ async def _claim(principal: str, key: str, request: Request, body_hash: str) -> 
     raise Conflict("idempotency.in_progress", "相同的请求正在处理中，请稍后再试")
 
 
+class _Unstored(Exception):
+    """Rolls back a request's work when its answer is a server error, which is never stored."""
+
+    def __init__(self, response: HTTPResponse) -> None:
+        self.response = response
+
+
 def idempotent(handler: Handler) -> Handler:
-    """Apply inside the auth guard, so that keys are kept per caller."""
+    """Apply inside the auth guard, so that keys are kept per caller.
+
+    The work and its stored answer commit in one transaction: a crash between the two cannot
+    leave work done with no answer to replay, so a retry never does the work a second time.
+    The domain's own transactions nest inside it as savepoints."""
 
     @wraps(handler)
     async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
@@ -75,18 +87,29 @@ def idempotent(handler: Handler) -> Handler:
         if isinstance(record, HTTPResponse):
             return record
         try:
-            response = await handler(request, *args, **kwargs)
-        except DomainError as exc:
-            response = handle_exception(request, exc)
+            async with in_transaction() as connection:
+                response = await _answer(handler, request, *args, **kwargs)
+                if response.status >= 500:
+                    raise _Unstored(response)
+                await IdempotencyRecord.filter(id=record.id).using_db(connection).update(
+                    status=response.status, response=(response.body or b"").decode()
+                )
+        except _Unstored as unstored:
+            await record.delete()
+            return unstored.response
         except Exception:
             await record.delete()
             raise
-        if response.status >= 500:
-            await record.delete()
-        else:
-            record.status = response.status
-            record.response = (response.body or b"").decode()
-            await record.save(update_fields=["status", "response"])
         return response
 
     return wrapped
+
+
+async def _answer(handler: Handler, request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+    """The handler's answer, a refusal included; a refused request's writes are undone (its
+    savepoint rolls back) while the transaction stays usable for storing the refusal."""
+    try:
+        async with in_transaction():
+            return await handler(request, *args, **kwargs)
+    except DomainError as exc:
+        return handle_exception(request, exc)
