@@ -91,8 +91,10 @@ def idempotent(handler: Handler) -> Handler:
                 response = await _answer(handler, request, *args, **kwargs)
                 if response.status >= 500:
                     raise _Unstored(response)
-                await IdempotencyRecord.filter(id=record.id).using_db(connection).update(
-                    status=response.status, response=(response.body or b"").decode()
+                await (
+                    IdempotencyRecord.filter(id=record.id)
+                    .using_db(connection)
+                    .update(status=response.status, response=(response.body or b"").decode())
                 )
         except _Unstored as unstored:
             await record.delete()
