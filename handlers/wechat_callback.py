@@ -25,6 +25,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 
 from models.errors import Forbidden, Invalid, NotFound
+from models.identity import is_ascii_digits
 from models.notifications import (
     record_consent_withdrawn,
     record_follow,
@@ -47,7 +48,7 @@ def _verify(request: Request) -> None:
     expected = hashlib.sha1("".join(sorted([settings.wechat_callback_token, timestamp, nonce])).encode()).hexdigest()
     if not signature.isascii() or not hmac.compare_digest(expected, signature):
         raise Forbidden("wechat.bad_signature", "签名校验失败")
-    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW_SECONDS:
+    if not is_ascii_digits(timestamp) or abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW_SECONDS:
         raise Forbidden("wechat.stale_callback", "回调时间戳已过期")
 
 

@@ -1,17 +1,33 @@
-"""Identity data rules: national ID numbers (GB 11643), mainland mobile numbers, and how each is
-masked wherever it is shown."""
+r"""Identity data rules: national ID numbers (GB 11643), mainland mobile numbers, and how each is
+masked wherever it is shown.
+
+Identity values are compared and hashed as ASCII. Input is NFKC-normalised first, so that the
+full-width digits a Chinese input method types (`４４０３…`) are the same number as ASCII ones;
+digits of other scripts (`٤`, `४`) that NFKC leaves alone are refused. Python's `\d`, `int()` and
+`str.isdigit()` accept those scripts and superscripts, so none of them is used on input here.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from models.errors import Invalid
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK_CHARS = "10X98765432"
-_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
-_PHONE_SHAPE = re.compile(r"^1[3-9]\d{9}$")
+_ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
+_PHONE_SHAPE = re.compile(r"^1[3-9][0-9]{9}$")
+
+
+def ascii_form(raw: str) -> str:
+    """NFKC: full-width letters and digits become ASCII; anything else is left as it is."""
+    return unicodedata.normalize("NFKC", raw)
+
+
+def is_ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def id_check_char(first17: str) -> str:
@@ -20,7 +36,7 @@ def id_check_char(first17: str) -> str:
 
 def normalise_id_number(raw: str, today: date) -> str:
     """The 18-character number, upper-case X; raises `Invalid` naming what is wrong."""
-    number = raw.strip().upper()
+    number = ascii_form(raw).strip().upper()
     if not _ID_SHAPE.match(number):
         raise Invalid(
             "profile.id_number_format", "身份证号码应为 18 位，前 17 位为数字，末位为数字或 X", {"field": "id_number"}
@@ -37,7 +53,7 @@ def normalise_id_number(raw: str, today: date) -> str:
 
 
 def normalise_phone(raw: str) -> str:
-    number = re.sub(r"[\s-]", "", raw.strip()).removeprefix("+86")
+    number = re.sub(r"[\s-]", "", ascii_form(raw).strip()).removeprefix("+86")
     if not _PHONE_SHAPE.match(number):
         raise Invalid("profile.phone_format", "请输入 11 位中国大陆手机号码", {"field": "phone"})
     return number

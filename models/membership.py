@@ -24,7 +24,7 @@ from models.accounts import User
 from models.audit import Actor, record
 from models.catalogue import OCCUPATIONS, PLATFORMS, label_of
 from models.errors import Conflict, Invalid, NotFound
-from models.identity import mask_name
+from models.identity import is_ascii_digits, mask_name
 from models.notifications import Event, notify
 from models.orgs import Org, OrgClosure, in_subtree
 from models.scope import StaffScope
@@ -480,7 +480,7 @@ async def member_list(scope: StaffScope, chosen: MemberFilter) -> tuple[QuerySet
     query = query.filter(**{key: value for key, value in filters.items() if value is not None})
     text = (chosen.q or "").strip()
     if text:
-        query = query.filter(member_no=text) if text.isdigit() else query.filter(real_name__icontains=text)
+        query = query.filter(member_no=text) if is_ascii_digits(text) else query.filter(real_name__icontains=text)
     total = None
     if chosen.status == MembershipStatus.ACTIVE and not text:
         total = await active_member_total(

@@ -7,6 +7,7 @@ from tortoise.transactions import in_transaction
 
 from models.audit import Actor, record
 from models.errors import Forbidden, Invalid
+from models.identity import ascii_form, is_ascii_digits
 from models.orgs import Org, OrgType, create_org
 from models.scope import StaffScope
 
@@ -30,8 +31,8 @@ async def add_child(
     parent = await scope.get(Org.all(), "id", id=parent_id)
     if org_type == OrgType.PROVINCE:
         raise Invalid("org.type", "下级组织不能是省总工会", {"field": "org_type"})
-    region_code = region_code.strip() or parent.region_code
-    if not region_code.isdigit() or not 6 <= len(region_code) <= 12:
+    region_code = ascii_form(region_code).strip() or parent.region_code
+    if not is_ascii_digits(region_code) or not 6 <= len(region_code) <= 12:
         raise Invalid("org.region_code", "行政区划代码应为 6 至 12 位数字", {"field": "region_code"})
     name = _check_name(name)
     async with in_transaction():

@@ -1,0 +1,170 @@
+"""Bring identity values stored before the ASCII rule (models/identity.py) to their ASCII form.
+
+Earlier versions accepted full-width and other scripts' digits in ID numbers, phones and region
+codes, and hashed `４40300…` apart from `440300…`, so one person could hold two memberships.
+Migration 0006 runs this once; it is safe to run again. A value that NFKC turns into valid ASCII
+is rewritten, with its blind index, mask and ciphertext, in every table that keys a person by
+it. A value that cannot be repaired, or whose ASCII form already belongs to another record (the
+same person twice), is left as it is and written to the audit log as `identity.needs_review`,
+for a union to resolve by hand.
+
+It speaks SQL through the client it is given, naming only the columns it knows, because a
+migration runs before the models are bound to a database and against tables that later
+migrations may widen.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from models.identity import ascii_form, is_ascii_digits, mask_id_number
+from models.profiles import ID_CONTEXT
+from server.clock import now
+from server.crypto import IdCipher, Sealed
+
+BATCH = 1000
+# Tables that hold a ciphertext of the ID number, and the column that keys the person in each.
+SEALED = (("worker_profiles", "id_blind_index"), ("enrolments", "person_key"))
+PHONES = ("worker_profiles", "enrolments", "memberships")
+
+
+@dataclass
+class IdentityRepair:
+    people_rekeyed: int = 0
+    phones_fixed: int = 0
+    region_codes_fixed: int = 0
+    needs_review: list[str] = field(default_factory=list)  # "table:id" of rows left for staff
+
+
+class _Sql:
+    """Queries written with `?` placeholders, sent in the client's own dialect."""
+
+    def __init__(self, client: BaseDBAsyncClient) -> None:
+        self.client = client
+        self.numbered = client.capabilities.dialect != "sqlite"
+
+    def _text(self, query: str) -> str:
+        if not self.numbered:
+            return query
+        parts = query.split("?")
+        return parts[0] + "".join(f"${number}{part}" for number, part in enumerate(parts[1:], 1))
+
+    async def rows(self, query: str, *values: Any) -> list[dict[str, Any]]:
+        return await self.client.execute_query_dict(self._text(query), list(values))
+
+    async def run(self, query: str, *values: Any) -> None:
+        await self.client.execute_query(self._text(query), list(values))
+
+
+async def repair_stored_identities(client: BaseDBAsyncClient, cipher: IdCipher) -> IdentityRepair:
+    sql, report = _Sql(client), IdentityRepair()
+    for old_key, number in (await _collect_rekeys(sql, cipher, report)).items():
+        await _rekey_person(sql, cipher, old_key, number, report)
+    for table in PHONES:
+        await _fix_digits(sql, table, "phone", report)
+    await _fix_digits(sql, "orgs", "region_code", report)
+    return report
+
+
+async def _collect_rekeys(sql: _Sql, cipher: IdCipher, report: IdentityRepair) -> dict[str, str]:
+    """old blind index -> the ASCII number, from every row that holds a ciphertext."""
+    rekeys: dict[str, str] = {}
+    for table, key_column in SEALED:
+        async for rows in _batches(sql, table, f"{key_column} AS person, id_key_id, id_ciphertext"):
+            for row in rows:
+                number = cipher.open(Sealed(row["id_key_id"], row["id_ciphertext"]), ID_CONTEXT)
+                if number.isascii():
+                    continue
+                fixed = ascii_form(number).strip().upper()
+                if fixed.isascii():
+                    rekeys[row["person"]] = fixed
+                else:
+                    await _needs_review(sql, report, table, row["id"], "ID number has digits of another script")
+    return rekeys
+
+
+async def _rekey_person(sql: _Sql, cipher: IdCipher, old_key: str, number: str, report: IdentityRepair) -> None:
+    new_key = cipher.blind_index(number)
+    taken = await sql.rows(
+        "SELECT 1 AS taken FROM worker_profiles WHERE id_blind_index = ?"
+        " UNION SELECT 1 FROM memberships WHERE active_key = ? UNION SELECT 1 FROM enrolments WHERE open_key = ?",
+        new_key,
+        new_key,
+        new_key,
+    )
+    holders = {
+        table: [row["id"] for row in await sql.rows(f"SELECT id FROM {table} WHERE {key_column} = ?", old_key)]
+        for table, key_column in SEALED
+    }
+    if taken:
+        for table, ids in holders.items():
+            for row_id in ids:
+                await _needs_review(
+                    sql, report, table, row_id, "the ASCII form of this ID number is already registered"
+                )
+        return
+    masked = mask_id_number(number)
+    for table, key_column in SEALED:
+        for row_id in holders[table]:
+            sealed = cipher.seal(number, ID_CONTEXT)
+            await sql.run(
+                f"UPDATE {table} SET {key_column} = ?, id_key_id = ?, id_ciphertext = ?, id_masked = ? WHERE id = ?",
+                new_key,
+                sealed.key_id,
+                sealed.ciphertext,
+                masked,
+                row_id,
+            )
+    await sql.run("UPDATE enrolments SET open_key = ? WHERE open_key = ?", new_key, old_key)
+    await sql.run("UPDATE memberships SET person_key = ?, id_masked = ? WHERE person_key = ?", new_key, masked, old_key)
+    await sql.run("UPDATE memberships SET active_key = ? WHERE active_key = ?", new_key, old_key)
+    await _audit(sql, "identity.normalised", "person", new_key[:16], {"id_number": masked})
+    report.people_rekeyed += 1
+
+
+async def _fix_digits(sql: _Sql, table: str, column: str, report: IdentityRepair) -> None:
+    async for rows in _batches(sql, table, f"{column} AS value"):
+        for row in rows:
+            if row["value"].isascii():
+                continue
+            fixed = ascii_form(row["value"]).strip()
+            if is_ascii_digits(fixed):
+                await sql.run(f"UPDATE {table} SET {column} = ? WHERE id = ?", fixed, row["id"])
+                if column == "phone":
+                    report.phones_fixed += 1
+                else:
+                    report.region_codes_fixed += 1
+            else:
+                await _needs_review(sql, report, table, row["id"], f"{column} has digits of another script")
+
+
+async def _batches(sql: _Sql, table: str, columns: str) -> AsyncIterator[list[dict[str, Any]]]:
+    last = 0
+    while True:
+        rows = await sql.rows(f"SELECT id, {columns} FROM {table} WHERE id > ? ORDER BY id LIMIT {BATCH}", last)
+        if not rows:
+            return
+        yield rows
+        last = rows[-1]["id"]
+
+
+async def _needs_review(sql: _Sql, report: IdentityRepair, table: str, row_id: int, why: str) -> None:
+    report.needs_review.append(f"{table}:{row_id}")
+    await _audit(sql, "identity.needs_review", table, str(row_id), {"why": why})
+
+
+async def _audit(sql: _Sql, action: str, object_type: str, object_id: str, after: dict[str, str]) -> None:
+    await sql.run(
+        "INSERT INTO audit_entries (actor_kind, actor_name, action, object_type, object_id, ip, request_id, after,"
+        " created_at) VALUES ('system', 'identity-repair', ?, ?, ?, '', '', ?, ?)",
+        action,
+        object_type,
+        object_id,
+        json.dumps(after, ensure_ascii=False),
+        now(),
+    )
