@@ -18,9 +18,8 @@ import httpx
 import pytest
 
 from models.audit import AuditEntry
-from tests.conftest import Stack
+from tests.conftest import Stack, start_servers
 from tests.factories import STAFF_PASSWORD, assert_error, demo_org, make_staff, unique
-from tests.harness import Process, free_port, wait_until_answering
 
 TIGHT = {
     "TRUSTED_PROXIES": "127.0.0.1",
@@ -39,23 +38,12 @@ _addresses = (f"198.51.100.{n}" for n in itertools.count(1))
 
 @pytest.fixture(scope="module")
 def limited_urls(stack: Stack) -> Iterator[list[str]]:
-    env = {**stack.env, **TIGHT, "REDIS_PREFIX": f"gonghui-limits-{uuid.uuid4().hex[:8]}:"}
+    prefix = f"gonghui-limits-{uuid.uuid4().hex[:8]}:"
     count = 2 if stack.backend == "production" else 1
-    servers, urls = [], []
-    try:
-        for n in range(count):
-            port = free_port()
-            server = Process(
-                f"server-limits-{n}", {**env, "PORT": str(port)}, stack.settings.data_dir / f"limits-{n}.log"
-            )
-            servers.append(server.start("run"))
-            urls.append(f"http://127.0.0.1:{port}")
-        for server, url in zip(servers, urls, strict=True):
-            wait_until_answering(f"{url}/readyz", server.process)  # type: ignore[arg-type]
-        yield urls
-    finally:
-        for server in servers:
-            server.stop()
+    servers, urls = start_servers(stack, "server-limits", count, **TIGHT, REDIS_PREFIX=prefix)
+    yield urls
+    for server in servers:
+        server.stop()
 
 
 class Client:
