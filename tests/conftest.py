@@ -36,18 +36,6 @@ PRODUCTION_DATABASE_URL = os.environ.get("DATABASE_URL", "")
 PRODUCTION_REDIS_URL = os.environ.get("REDIS_URL", "")
 BACKEND = os.environ.get("TEST_BACKEND", "embedded")
 DEMO_PASSWORD = "demo-password-for-tests-1"
-# The suite logs in, searches and fails logins from 127.0.0.1 far more often than one person
-# would; tests/platform/test_abuse_limits.py proves the limits on servers of its own.
-ROOMY_LIMITS = {
-    name: "100000/60"
-    for name in (
-        "RATE_LIMIT_STAFF_LOGIN_FAILURES",
-        "RATE_LIMIT_WORKER_LOGIN",
-        "RATE_LIMIT_WORKER_LOGIN_FAILURES",
-        "RATE_LIMIT_CARD_VERIFY",
-        "RATE_LIMIT_ORG_SEARCH",
-    )
-}
 SECRET_KEY = "test-secret-key-" + "x" * 32
 
 
@@ -107,7 +95,6 @@ async def stack(
     env = base_env(
         PORT=str(port),
         WECHAT_API_BASE_URL=sandbox_url,
-        **ROOMY_LIMITS,
         **backend_env(backend, data_dir, database_url),
     )
     for command in ("migrate", "load-demo"):
