@@ -10,7 +10,8 @@ from sanic.response import HTTPResponse
 from models.accounts import STAFF_ROLE_LABELS, StaffAccount, StaffRole, SubjectKind
 from models.orgs import Org
 from models.staff import authenticate_staff, change_password
-from server.auth.guards import ADMIN_SESSION_COOKIE, client_ip, staff_required
+from server.auth.cookies import ADMIN_SESSION_COOKIE, clear_cookie, require_same_origin, set_cookie
+from server.auth.guards import client_ip, staff_required
 from server.auth.tokens import IssuedToken
 from server.http import LocalTime, Shape, documented, parse_body, respond
 
@@ -69,7 +70,7 @@ async def staff_out(staff: StaffAccount) -> StaffOut:
 async def _login(request: Request) -> tuple[StaffAccount, IssuedToken]:
     body = parse_body(request, StaffLoginIn)
     staff = await authenticate_staff(
-        request.app.ctx.lockout, body.username, body.password, client_ip(request), request.ctx.request_id
+        request.app.ctx.limits.staff_login, body.username, body.password, client_ip(request), request.ctx.request_id
     )
     issued = await request.app.ctx.tokens.issue(
         SubjectKind.STAFF,
@@ -83,7 +84,7 @@ async def _login(request: Request) -> tuple[StaffAccount, IssuedToken]:
 
 @bp.post("/auth/login")
 @documented(
-    "工作人员登录（接口客户端）：返回 Bearer 凭证；连续失败将临时锁定",
+    "工作人员登录（接口客户端）：返回 Bearer 凭证；连续失败后须等待，等待时间逐次加长（429）",
     tag="admin-auth",
     body=StaffLoginIn,
     response=StaffLoginOut,
@@ -101,6 +102,7 @@ async def login(request: Request) -> HTTPResponse:
     response=StaffSessionOut,
 )
 async def open_session(request: Request) -> HTTPResponse:
+    require_same_origin(request)
     staff, issued = await _login(request)
     response = respond(
         StaffSessionOut(
@@ -109,15 +111,7 @@ async def open_session(request: Request) -> HTTPResponse:
             staff=await staff_out(staff),
         )
     )
-    response.add_cookie(
-        ADMIN_SESSION_COOKIE,
-        issued.token,
-        httponly=True,
-        samesite="Lax",
-        secure=request.scheme == "https",
-        max_age=issued.expires_in,
-        path="/",
-    )
+    set_cookie(request, response, ADMIN_SESSION_COOKIE, issued.token, max_age=issued.expires_in)
     return response
 
 
@@ -127,7 +121,7 @@ async def open_session(request: Request) -> HTTPResponse:
 async def logout(request: Request) -> HTTPResponse:
     await request.app.ctx.tokens.revoke(request.ctx.session)
     response = respond({"ok": True})
-    response.delete_cookie(ADMIN_SESSION_COOKIE, path="/")
+    clear_cookie(request, response, ADMIN_SESSION_COOKIE)
     return response
 
 

@@ -18,7 +18,7 @@ from models.membership import (
     verify_card,
 )
 from models.orgs import Org
-from server.auth.guards import worker_required
+from server.auth.guards import client_ip, worker_required
 from server.http import DbId, LocalTime, Shape, documented, parse_body, respond
 from server.idempotency import idempotent
 
@@ -137,6 +137,7 @@ async def withdrawal(request: Request) -> HTTPResponse:
     "核验电子会员卡（驿站、合作方使用）：只返回脱敏姓名与所属工会", tag="membership", body=VerifyIn, response=VerifyOut
 )
 async def verify(request: Request) -> HTTPResponse:
+    await request.app.ctx.limits.card_verify.hit(client_ip(request))
     body = parse_body(request, VerifyIn)
     return respond(VerifyOut(**await verify_card(request.app.ctx.card_signer, body.payload)))
 

@@ -7,6 +7,7 @@ from sanic.response import HTTPResponse
 
 from models.errors import NotFound
 from models.orgs import ORG_TYPE_LABELS, Org, OrgType, ancestors, browse, child_counts
+from server.auth.guards import client_ip
 from server.http import DbId, LocalTime, PageQuery, Shape, documented, parse_query, respond
 
 bp = Blueprint("orgs", url_prefix="/api/v1/orgs")
@@ -69,6 +70,8 @@ def org_out(org: Org, child_count: int) -> OrgOut:
 )
 async def list_orgs(request: Request) -> HTTPResponse:
     query = parse_query(request, OrgQuery)
+    if query.q:
+        await request.app.ctx.limits.org_search.hit(client_ip(request))
     orgs, total = await browse(
         parent_id=query.parent_id,
         q=query.q.strip() if query.q else None,

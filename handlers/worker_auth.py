@@ -59,7 +59,11 @@ def user_out(user: User) -> UserOut:
 @documented("微信登录：用 wx.login 的 code 换取登录凭证", tag="auth", body=WechatLoginIn, response=WechatLoginOut)
 async def wechat_login(request: Request) -> HTTPResponse:
     body = parse_body(request, WechatLoginIn)
-    identity = await request.app.ctx.wechat.code_to_session(body.code)
+    # Limited before WeChat is asked: every junk code would cost a jscode2session call.
+    limits = request.app.ctx.limits
+    await limits.worker_login.hit(client_ip(request))
+    async with limits.worker_login_failures.counting_failures(client_ip(request)):
+        identity = await request.app.ctx.wechat.code_to_session(body.code)
     user, created = await find_or_create_worker(identity.openid, identity.unionid, now())
     settings = request.app.ctx.settings
     issued = await request.app.ctx.tokens.issue(

@@ -38,6 +38,10 @@ class Conflict(DomainError):
     status = 409
 
 
+class UnsupportedMediaType(DomainError):
+    status = 415
+
+
 class TooManyAttempts(DomainError):
     status = 429
 

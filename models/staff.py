@@ -1,4 +1,4 @@
-"""Staff accounts: login with lockout, creation, password changes. Every action audited."""
+"""Staff accounts: login with growing delays, creation, password changes. Every action audited."""
 
 from __future__ import annotations
 
@@ -10,29 +10,28 @@ from models.audit import Actor, record
 from models.errors import Conflict, Forbidden, Invalid, Unauthorized
 from models.orgs import Org
 from models.scope import StaffScope
-from server.auth.lockout import LoginLockout
 from server.auth.passwords import check_password_strength, hash_password, verify_password
+from server.auth.rate_limits import StaffLoginThrottle
 from server.clock import now
 
 
 async def authenticate_staff(
-    lockout: LoginLockout, username: str, password: str, actor_ip: str, request_id: str
+    throttle: StaffLoginThrottle, username: str, password: str, actor_ip: str, request_id: str
 ) -> StaffAccount:
-    await lockout.attempt(username)
-    staff = await StaffAccount.get_or_none(username=username.strip())
-    valid = await verify_password(staff.password_hash if staff else None, password)
-    if staff is None or not valid or not staff.is_active:
-        await record(
-            Actor("staff", staff.id if staff else None, username[:64], actor_ip, request_id),
-            "staff.login_failed",
-            object_type="staff",
-            object_id=staff.id if staff else "",
-            org_id=staff.org_id if staff else None,
-        )
-        if staff is not None and valid and not staff.is_active:
-            raise Unauthorized("auth.account_disabled", "账号已停用，请联系管理员")
-        raise Unauthorized("auth.bad_credentials", "用户名或密码错误")
-    await lockout.clear(username)
+    async with throttle.attempt(actor_ip, username):
+        staff = await StaffAccount.get_or_none(username=username.strip())
+        valid = await verify_password(staff.password_hash if staff else None, password)
+        if staff is None or not valid or not staff.is_active:
+            await record(
+                Actor("staff", staff.id if staff else None, username[:64], actor_ip, request_id),
+                "staff.login_failed",
+                object_type="staff",
+                object_id=staff.id if staff else "",
+                org_id=staff.org_id if staff else None,
+            )
+            if staff is not None and valid and not staff.is_active:
+                raise Unauthorized("auth.account_disabled", "账号已停用，请联系管理员")
+            raise Unauthorized("auth.bad_credentials", "用户名或密码错误")
     staff.last_login_at = now()
     await staff.save(update_fields=["last_login_at"])
     await record(
@@ -101,15 +100,30 @@ async def _end_sessions(staff_id: int, keep_session_id: object = None) -> None:
 # --- union admins manage the accounts of their subtree ----------------------------------------
 
 
+# The roles a manager may ever grant (the account pages offer these); `_may_hold` says where.
 ASSIGNABLE_ROLES = {
     StaffRole.UNION_ADMIN: {StaffRole.CASEWORKER, StaffRole.UNION_ADMIN},
     StaffRole.SUPERADMIN: {StaffRole.CASEWORKER, StaffRole.UNION_ADMIN, StaffRole.SUPERADMIN},
 }
 
 
-def _check_assignable(manager: StaffAccount, role: StaffRole) -> None:
-    if role not in ASSIGNABLE_ROLES.get(manager.role, set()):
-        raise Forbidden("staff.role_not_assignable", "您无权授予该角色")
+def _may_hold(manager: StaffAccount, role: StaffRole, org_id: int) -> bool:
+    """Whether the manager may give an account of `org_id` (in their subtree) this role, and
+    manage it afterwards: a superadmin any; a union admin caseworkers, and union admins of the
+    unions strictly below their own, never a peer of their own union. Granting and managing
+    follow one rule, so no one can create an account they cannot take back."""
+    if manager.role == StaffRole.SUPERADMIN:
+        return True
+    if manager.role != StaffRole.UNION_ADMIN:
+        return False
+    return role == StaffRole.CASEWORKER or (role == StaffRole.UNION_ADMIN and org_id != manager.org_id)
+
+
+def _check_assignable(manager: StaffAccount, role: StaffRole, org_id: int) -> None:
+    if not _may_hold(manager, role, org_id):
+        raise Forbidden(
+            "staff.role_not_assignable", "您无权授予该角色：工会管理员只能设置工作人员和下级工会的工会管理员"
+        )
 
 
 async def create_in_scope(
@@ -122,8 +136,8 @@ async def create_in_scope(
     temporary_password: str,
     actor: Actor,
 ) -> StaffAccount:
-    _check_assignable(manager, role)
     org = await scope.get(Org.all(), "id", id=org_id)
+    _check_assignable(manager, role, org.id)
     username = username.strip()
     if not username or not username.replace("_", "").replace("-", "").isalnum() or len(username) > 64:
         raise Invalid("staff.username", "用户名只能包含字母、数字、下划线和连字符", {"field": "username"})
@@ -138,15 +152,12 @@ async def create_in_scope(
     )
 
 
-ROLE_RANK = {StaffRole.CASEWORKER: 0, StaffRole.UNION_ADMIN: 1, StaffRole.SUPERADMIN: 2}
-
-
 async def _managed(scope: StaffScope, manager: StaffAccount, staff_id: int) -> StaffAccount:
-    """An account the manager may change: in their subtree, not their own, not above them."""
+    """An account the manager may change: in their subtree, not their own, one they may hold."""
     staff = await scope.get(StaffAccount.all(), id=staff_id)
     if staff.id == manager.id:
         raise Invalid("staff.self", "不能停用自己的账号或修改自己的角色")
-    if manager.role != StaffRole.SUPERADMIN and ROLE_RANK[staff.role] >= ROLE_RANK[manager.role]:
+    if not _may_hold(manager, staff.role, staff.org_id):
         raise Forbidden("staff.not_manageable", "不能修改与您同级或更高级别的账号")
     return staff
 
@@ -174,8 +185,8 @@ async def set_active(
 async def change_role(
     scope: StaffScope, manager: StaffAccount, staff_id: int, role: StaffRole, actor: Actor
 ) -> StaffAccount:
-    _check_assignable(manager, role)
     staff = await _managed(scope, manager, staff_id)
+    _check_assignable(manager, role, staff.org_id)
     before = {"role": staff.role.value}
     staff.role = role
     async with in_transaction():

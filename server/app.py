@@ -16,7 +16,7 @@ from tortoise.contrib.sanic import register_tortoise
 
 from handlers import register_blueprints
 from models.errors import NotFound
-from server.auth.lockout import LoginLockout
+from server.auth.rate_limits import RateLimits
 from server.auth.tokens import TokenService
 from server.clock import SHANGHAI
 from server.crypto import CardSigner, IdCipher
@@ -96,9 +96,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
         app.ctx.tokens = TokenService(settings.secret_key)
         app.ctx.cipher = IdCipher(settings.id_encryption_keys, settings.id_blind_index_key)
         app.ctx.card_signer = CardSigner(settings.member_card_signing_key)
-        app.ctx.lockout = LoginLockout(
-            app.ctx.shared_state, settings.login_max_failures, settings.login_lockout_seconds
-        )
+        app.ctx.limits = RateLimits(app.ctx.shared_state, settings)
         app.ctx.wechat = WeChatGateway(
             appid=settings.wechat_miniprogram_appid,
             secret=settings.wechat_miniprogram_secret,
@@ -136,11 +134,13 @@ def create_app(settings: Settings | None = None) -> Sanic:
     async def finish_request(request: Request, response: HTTPResponse) -> None:
         request_id = getattr(request.ctx, "request_id", None) or _request_id(request)
         response.headers["X-Request-ID"] = request_id
+        if not request.path.startswith("/admin/static"):
+            # Answers carry tokens, personal data and revealed ID numbers: never cached anywhere.
+            response.headers["Cache-Control"] = "no-store"
         if request.path.startswith("/admin") and not request.path.startswith("/admin/static"):
-            # Pages with one-click approvals and revealed ID numbers: never framed, never cached.
+            # Pages with one-click approvals and revealed ID numbers: never framed.
             response.headers["X-Frame-Options"] = "DENY"
             response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
-            response.headers["Cache-Control"] = "no-store"
         started = getattr(request.ctx, "started", None)
         access_log.info(
             "request",

@@ -77,7 +77,10 @@ def handle_exception(request: Request, exc: Exception) -> HTTPResponse:
     if request.path.startswith("/admin") and not request.path.startswith("/admin/static"):
         error = json_loads(response.body)["error"]
         message = "页面不存在，或不在您的管辖范围内" if response.status == 404 else error["message"]
-        return _admin_page(request, response.status, message)
+        page = _admin_page(request, response.status, message)
+        if retry_after := response.headers.get("retry-after"):
+            page.headers["Retry-After"] = retry_after
+        return page
     return response
 
 

@@ -12,7 +12,7 @@ from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import definitions, openapi
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 
-from models.errors import Invalid
+from models.errors import Invalid, UnsupportedMediaType
 from server.clock import SHANGHAI
 
 ShapeT = TypeVar("ShapeT", bound=BaseModel)
@@ -44,7 +44,20 @@ class PageQuery(Shape):
         return (self.page - 1) * self.page_size
 
 
+def require_json(request: Request) -> None:
+    """A JSON route takes `application/json` (any charset) and nothing else: a `text/plain` or
+    form body is what a cross-site HTML form can send without a preflight (login CSRF)."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType(
+            "request.unsupported_media_type",
+            "请求内容须为 JSON（Content-Type: application/json）",
+            {"content_type": media_type[:100]},
+        )
+
+
 def parse_body(request: Request, shape: type[ShapeT]) -> ShapeT:
+    require_json(request)
     body = request.json  # Sanic raises BadRequest (400 request.malformed) for broken JSON.
     if not isinstance(body, dict):
         raise Invalid("request.body_not_object", "请求内容须为 JSON 对象")

@@ -7,12 +7,14 @@ to a real value.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from server.crypto import decode_signing_seed, parse_key_ring
 
@@ -34,6 +36,41 @@ _PLACEHOLDERS = {
     "",
     "changeme",
 }
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `max_hits` in a fixed window of `window_seconds`; 0 hits: no limit."""
+
+    max_hits: int
+    window_seconds: int
+
+    def __str__(self) -> str:
+        return f"{self.max_hits}/{self.window_seconds}"
+
+
+def _rate_limit(value: object) -> RateLimit:
+    """`N/SECONDS`, as written in the environment: `20/600` is 20 per ten minutes."""
+    if isinstance(value, RateLimit):
+        return value
+    hits, slash, seconds = str(value).partition("/")
+    if not slash or not hits.strip().isascii() or not seconds.strip().isascii():
+        raise ValueError("a rate limit reads N/SECONDS, e.g. 20/600")
+    limit = RateLimit(int(hits), int(seconds))
+    if limit.max_hits < 0 or limit.window_seconds < 1:
+        raise ValueError("a rate limit needs N >= 0 and SECONDS >= 1")
+    return limit
+
+
+def _networks(value: object) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Comma-separated addresses or CIDR blocks."""
+    if isinstance(value, tuple):
+        return value
+    return tuple(ip_network(part.strip(), strict=False) for part in str(value).split(",") if part.strip())
+
+
+RateLimitSetting = Annotated[RateLimit, NoDecode, BeforeValidator(_rate_limit)]
+Networks = Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode, BeforeValidator(_networks)]
 
 
 class Settings(BaseSettings):
@@ -67,8 +104,20 @@ class Settings(BaseSettings):
     worker_token_ttl_seconds: int = 7 * 24 * 3600
     admin_token_ttl_seconds: int = 12 * 3600
 
-    login_max_failures: int = 5
-    login_lockout_seconds: int = 900
+    trusted_proxies: Networks = Field(
+        default=(), description="addresses or CIDRs of reverse proxies whose X-Forwarded-* headers are believed"
+    )
+
+    # Abuse limits, all counted per client address in shared state (see docs/RELIABILITY.md).
+    login_free_failures: int = Field(5, ge=1, description="failed staff logins per address and account before delays")
+    login_delay_base_seconds: int = Field(2, ge=1, description="first delay; doubles with each further failure")
+    login_delay_cap_seconds: int = Field(900, ge=1, description="longest delay between two attempts")
+    login_failure_memory_seconds: int = Field(3600, ge=1, description="how long failures of one pair are remembered")
+    rate_limit_staff_login_failures: RateLimitSetting = RateLimit(30, 900)
+    rate_limit_worker_login: RateLimitSetting = RateLimit(60, 60)
+    rate_limit_worker_login_failures: RateLimitSetting = RateLimit(20, 600)
+    rate_limit_card_verify: RateLimitSetting = RateLimit(60, 60)
+    rate_limit_org_search: RateLimitSetting = RateLimit(60, 60)
 
     wechat_api_base_url: str = "https://api.weixin.qq.com"
     wechat_timeout_seconds: float = 5.0

@@ -36,6 +36,16 @@ class SharedState(Protocol):
         """Increment a counter; its time to live starts at the first increment."""
         ...
 
+    async def hit(self, key: str, window_seconds: float) -> tuple[int, float]:
+        """Count one more in a fixed window that starts at the first hit; returns the count and
+        the seconds left in the window, in one atomic step."""
+        ...
+
+    async def give_back(self, key: str) -> None:
+        """Take one hit back from a live counter (a hit that turned out not to count); an
+        expired counter stays expired."""
+        ...
+
     async def ttl(self, key: str) -> float | None: ...
 
     async def ping(self) -> bool: ...
@@ -111,6 +121,15 @@ class MemorySharedState:
         self._values[key] = (str(count), entry[1])
         return count
 
+    async def hit(self, key: str, window_seconds: float) -> tuple[int, float]:
+        count = await self.incr(key, window_seconds)
+        return count, await self.ttl(key) or 0.0
+
+    async def give_back(self, key: str) -> None:
+        entry = self._live(key)
+        if entry is not None:
+            self._values[key] = (str(int(entry[0]) - 1), entry[1])
+
     async def ttl(self, key: str) -> float | None:
         entry = self._live(key)
         if entry is None or entry[1] is None:
@@ -131,6 +150,15 @@ _INCR_WITH_TTL = """
 local n = redis.call('incr', KEYS[1])
 if n == 1 then redis.call('pexpire', KEYS[1], ARGV[1]) end
 return n
+"""
+
+_HIT = """
+local n = redis.call('incr', KEYS[1])
+if n == 1 then redis.call('pexpire', KEYS[1], ARGV[1]) end
+return {n, redis.call('pttl', KEYS[1])}
+"""
+_GIVE_BACK = """
+if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) else return 0 end
 """
 
 
@@ -160,6 +188,13 @@ class RedisSharedState:
 
     async def incr(self, key: str, ttl_seconds: float) -> int:
         return int(await self._redis.eval(_INCR_WITH_TTL, 1, self._k(key), int(ttl_seconds * 1000)))
+
+    async def hit(self, key: str, window_seconds: float) -> tuple[int, float]:
+        count, remaining = await self._redis.eval(_HIT, 1, self._k(key), int(window_seconds * 1000))
+        return int(count), max(0, int(remaining)) / 1000
+
+    async def give_back(self, key: str) -> None:
+        await self._redis.eval(_GIVE_BACK, 1, self._k(key))
 
     async def ttl(self, key: str) -> float | None:
         remaining = await self._redis.pttl(self._k(key))

@@ -121,6 +121,25 @@ async def stack(
             await drop_scratch_database(PRODUCTION_DATABASE_URL, database_name)
 
 
+def start_servers(stack: Stack, name: str, count: int = 1, **overrides: str) -> tuple[list[Process], list[str]]:
+    """More server processes on the stack's database, with settings of their own; they answer
+    before this returns. The caller stops them."""
+    servers, urls = [], []
+    try:
+        for n in range(count):
+            port = free_port()
+            env = {**stack.env, **overrides, "PORT": str(port)}
+            servers.append(Process(f"{name}-{n}", env, stack.settings.data_dir / f"{name}-{n}.log").start("run"))
+            urls.append(f"http://127.0.0.1:{port}")
+        for server, url in zip(servers, urls, strict=True):
+            wait_until_answering(f"{url}/readyz", server.process)  # type: ignore[arg-type]
+    except BaseException:
+        for server in servers:
+            server.stop()
+        raise
+    return servers, urls
+
+
 @pytest.fixture
 async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=stack.base_url, timeout=20) as client:

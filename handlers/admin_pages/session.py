@@ -12,14 +12,21 @@ from sanic.response import HTTPResponse, redirect
 from sanic_ext.extensions.openapi import openapi
 
 from models.accounts import SubjectKind
-from models.errors import DomainError, Invalid
+from models.errors import DomainError, Invalid, TooManyAttempts
 from models.staff import authenticate_staff, change_password
-from server.auth.guards import ADMIN_SESSION_COOKIE, client_ip
+from server.auth.cookies import (
+    ADMIN_SESSION_COOKIE,
+    LOGIN_NONCE_COOKIE,
+    clear_cookie,
+    read_cookie,
+    require_same_origin,
+    set_cookie,
+)
+from server.auth.guards import client_ip
 
 from .common import form_value, page_guard, render
 
 bp = Blueprint("admin_pages_session")
-LOGIN_NONCE_COOKIE = "gh_login_nonce"
 
 
 def _login_token(request: Request, nonce: str) -> str:
@@ -41,15 +48,7 @@ def _login_page(request: Request, error: str = "", status: int = 200, username: 
         login_token=_login_token(request, nonce),
         next=_safe_next(request.args.get("next", "")),
     )
-    response.add_cookie(
-        LOGIN_NONCE_COOKIE,
-        nonce,
-        httponly=True,
-        samesite="Strict",
-        path="/admin",
-        secure=request.scheme == "https",
-        max_age=3600,
-    )
+    set_cookie(request, response, LOGIN_NONCE_COOKIE, nonce, max_age=3600, samesite="Strict")
     return response
 
 
@@ -62,19 +61,22 @@ async def login_form(request: Request) -> HTTPResponse:
 @bp.post("/login")
 @openapi.exclude()
 async def login(request: Request) -> HTTPResponse:
-    nonce = request.cookies.get(LOGIN_NONCE_COOKIE, "")
+    require_same_origin(request)
+    nonce = read_cookie(request, LOGIN_NONCE_COOKIE)
     sent = form_value(request, "csrf_token")
     username = form_value(request, "username")
     if not nonce or not sent.isascii() or not hmac.compare_digest(_login_token(request, nonce), sent):
         return _login_page(request, "页面已过期，请重新登录", status=403, username=username)
     try:
         staff = await authenticate_staff(
-            request.app.ctx.lockout,
+            request.app.ctx.limits.staff_login,
             username,
             form_value(request, "password"),
             client_ip(request),
             request.ctx.request_id,
         )
+    except TooManyAttempts:
+        raise  # the error page, with Retry-After
     except DomainError as exc:
         return _login_page(request, exc.message, status=exc.status, username=username)
     issued = await request.app.ctx.tokens.issue(
@@ -85,16 +87,8 @@ async def login(request: Request) -> HTTPResponse:
         user_agent=request.headers.get("user-agent", ""),
     )
     response = redirect("/admin/password" if staff.must_change_password else _safe_next(form_value(request, "next")))
-    response.add_cookie(
-        ADMIN_SESSION_COOKIE,
-        issued.token,
-        httponly=True,
-        samesite="Lax",
-        path="/",
-        secure=request.scheme == "https",
-        max_age=issued.expires_in,
-    )
-    response.delete_cookie(LOGIN_NONCE_COOKIE, path="/admin")
+    set_cookie(request, response, ADMIN_SESSION_COOKIE, issued.token, max_age=issued.expires_in)
+    clear_cookie(request, response, LOGIN_NONCE_COOKIE)
     return response
 
 
@@ -103,7 +97,7 @@ async def login(request: Request) -> HTTPResponse:
 async def logout(request: Request) -> HTTPResponse:
     await request.app.ctx.tokens.revoke(request.ctx.session)
     response = redirect("/admin/login")
-    response.delete_cookie(ADMIN_SESSION_COOKIE, path="/")
+    clear_cookie(request, response, ADMIN_SESSION_COOKIE)
     return response
 
 

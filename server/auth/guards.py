@@ -2,7 +2,9 @@
 
 `worker_required` accepts a worker's bearer token. `staff_required(*roles)` accepts a staff
 bearer token or the admin session cookie; with the cookie, every state-changing request must
-carry the session's CSRF token (header `X-CSRF-Token` or form field `csrf_token`). Both put the
+come from our own pages (`Origin`, server/auth/cookies.py) and carry the session's CSRF token
+(header `X-CSRF-Token` or form field `csrf_token`). A valid token of the other kind (a worker's
+on an admin route) is 403: the caller is known, and not allowed. Both put the
 caller on `request.ctx` (`user` or `staff`, `actor`, and for staff the `scope`).
 """
 
@@ -19,17 +21,14 @@ from models.accounts import StaffAccount, StaffRole, SubjectKind
 from models.audit import Actor
 from models.errors import Forbidden, Unauthorized
 from models.scope import StaffScope
+from server.auth.cookies import ADMIN_SESSION_COOKIE, read_cookie, require_same_origin
 from server.auth.tokens import Authenticated, TokenService
+from server.proxy import client_ip
 
-ADMIN_SESSION_COOKIE = "gh_admin_session"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 PASSWORD_CHANGE_PATHS = {"/api/v1/admin/auth/password", "/api/v1/admin/me", "/api/v1/admin/auth/logout"}
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
-
-
-def client_ip(request: Request) -> str:
-    return request.remote_addr or request.ip or ""
 
 
 def bearer_token(request: Request) -> str | None:
@@ -48,9 +47,10 @@ async def authenticate(request: Request, kind: SubjectKind) -> Authenticated:
     token = bearer_token(request)
     if token is not None:
         return await _tokens(request).authenticate(token, kind)
-    if kind == SubjectKind.STAFF and (cookie := request.cookies.get(ADMIN_SESSION_COOKIE)):
+    if kind == SubjectKind.STAFF and (cookie := read_cookie(request, ADMIN_SESSION_COOKIE)):
         authenticated = await _tokens(request).authenticate(cookie, kind)
         if request.method not in _SAFE_METHODS:
+            require_same_origin(request)
             sent = request.headers.get("x-csrf-token") or (request.form or {}).get("csrf_token", "")
             if not sent or not _tokens(request).csrf_matches(authenticated.session.id, sent):
                 raise Forbidden("auth.csrf_failed", "页面已过期或请求来源无法确认，请刷新页面后重试")

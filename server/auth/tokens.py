@@ -15,7 +15,7 @@ from datetime import timedelta
 import jwt
 
 from models.accounts import AuthSession, StaffAccount, SubjectKind, User
-from models.errors import Unauthorized
+from models.errors import Forbidden, Unauthorized
 from server.clock import now
 
 _ALGORITHM = "HS256"
@@ -76,7 +76,9 @@ class TokenService:
         except jwt.InvalidTokenError:
             raise Unauthorized("auth.invalid_token", "登录凭证无效，请重新登录") from None
         if claims["knd"] != kind.value:
-            raise Unauthorized("auth.invalid_token", "登录凭证无效，请重新登录")
+            # Our own valid token, of the other kind: the caller is known and not allowed here.
+            # A 401 would make a mini-program throw away a good login.
+            raise Forbidden("auth.wrong_account_kind", "当前登录账号无权访问此功能")
         try:
             session_id = uuid.UUID(claims["sid"])
         except ValueError:

@@ -149,7 +149,9 @@ class WeChatGateway:
             )
         except WeChatCallFailed as exc:
             if exc.errcode in (40029, 40163, 40013):
-                raise Unauthorized("profile.wechat_phone_code_invalid", "手机号授权已失效，请重新授权") from None
+                raise Invalid(
+                    "profile.wechat_phone_code_invalid", "手机号授权已失效，请重新授权", {"field": "phone_code"}
+                ) from None
             log.warning("getuserphonenumber failed", extra={"errcode": exc.errcode, "errmsg": exc.errmsg})
             raise UpstreamUnavailable("wechat.unavailable", "微信服务暂时不可用，请稍后再试") from None
         info = result["phone_info"]

@@ -72,7 +72,7 @@ async def test_logout_revokes_the_token(api: httpx.AsyncClient) -> None:
 
 async def test_staff_token_is_not_a_worker_token(api: httpx.AsyncClient) -> None:
     issued = await TokenService(SECRET_KEY).issue(SubjectKind.STAFF, 1, 3600)
-    assert_error(await api.get("/api/v1/me", headers=bearer(issued.token)), 401, "auth.invalid_token")
+    assert_error(await api.get("/api/v1/me", headers=bearer(issued.token)), 403, "auth.wrong_account_kind")
 
 
 async def test_token_naming_an_unknown_session_is_refused(api: httpx.AsyncClient) -> None:

@@ -209,6 +209,7 @@ async def test_reveal_full_id_is_audited(api: httpx.AsyncClient) -> None:
     staff_token = await login_staff(api, admin.username)
     revealed = await api.post(f"/api/v1/admin/enrolments/{enrolment_id}/reveal-id", headers=bearer(staff_token))
     assert revealed.json() == {"id_number": body["id_number"]}
+    assert revealed.headers["cache-control"] == "no-store"
     entry = await AuditEntry.get(action="enrolment.reveal_id", object_id=str(enrolment_id))
     assert entry.actor_id == admin.id and body["id_number"] not in str(entry.after)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from models.accounts import StaffRole
+from models.accounts import StaffAccount, StaffRole
 from tests.factories import (
     STAFF_PASSWORD,
     apply,
@@ -14,8 +14,10 @@ from tests.factories import (
     demo_org,
     login_staff,
     make_id_number,
+    make_org,
     make_staff,
     profile_body,
+    unique,
     worker_with_profile,
 )
 
@@ -105,3 +107,42 @@ async def test_list_filters_outside_the_subtree_are_404(api: httpx.AsyncClient) 
 def test_profile_body_factory_makes_valid_people() -> None:
     body = profile_body()
     assert len(body["id_number"]) == 18 and body["phone"].startswith("13")
+
+
+async def test_a_union_admin_grants_only_what_they_can_manage(stack) -> None:
+    """Union admins of the unions below, yes; a peer at their own union, no: otherwise they
+    could create an account they then cannot disable."""
+    org = await demo_org("中山市总工会")
+    below = await make_org(org)
+    admin = await make_staff(org, StaffRole.UNION_ADMIN)
+    caseworker_here, caseworker_below = await make_staff(org), await make_staff(below)
+    async with httpx.AsyncClient(base_url=stack.base_url) as browser:
+        csrf = (
+            await browser.post(
+                "/api/v1/admin/auth/session", json={"username": admin.username, "password": STAFF_PASSWORD}
+            )
+        ).json()["csrf_token"]
+
+        async def create(org_id: int) -> tuple[httpx.Response, str]:
+            username = unique("ua")
+            form = {"username": username, "role": "union_admin", "org_id": str(org_id), "csrf_token": csrf}
+            return await browser.post("/admin/accounts", data=form), username
+
+        async def update(staff_id: int, **form: str) -> httpx.Response:
+            return await browser.post(f"/admin/accounts/{staff_id}", data={**form, "csrf_token": csrf})
+
+        refused, username = await create(org.id)
+        assert refused.status_code == 403 and "无权授予该角色" in refused.text
+        assert not await StaffAccount.exists(username=username)
+        promote_here = await update(caseworker_here.id, role="union_admin")
+        assert promote_here.status_code == 403
+        assert (await StaffAccount.get(id=caseworker_here.id)).role == StaffRole.CASEWORKER
+
+        created, username = await create(below.id)
+        assert created.status_code == 200
+        granted = await StaffAccount.get(username=username)
+        assert granted.role == StaffRole.UNION_ADMIN and granted.org_id == below.id
+        assert (await update(granted.id, action="disable")).status_code == 302
+        assert (await update(caseworker_below.id, role="union_admin")).status_code == 302
+        assert (await update(caseworker_below.id, action="disable")).status_code == 302
+        assert not (await StaffAccount.get(id=caseworker_below.id)).is_active

@@ -33,6 +33,19 @@ async def test_counter_ttl_starts_at_first_increment(state: SharedState) -> None
     assert await state.incr("c", 0.3) == 1
 
 
+async def test_hits_count_in_a_fixed_window_and_can_be_given_back(state: SharedState) -> None:
+    counts = [await state.hit("h", 0.4) for _ in range(3)]
+    assert [count for count, _ in counts] == [1, 2, 3]
+    assert all(0 < remaining <= 0.4 for _, remaining in counts)
+    await state.give_back("h")
+    assert (await state.hit("h", 0.4))[0] == 3
+    await asyncio.gather(*(state.hit("h", 0.4) for _ in range(20)))
+    assert (await state.hit("h", 0.4))[0] == 24
+    await asyncio.sleep(0.45)
+    await state.give_back("h")  # an expired window is not brought back as a negative count
+    assert (await state.hit("h", 0.4))[0] == 1
+
+
 async def test_set_if_absent_and_compare_and_delete(state: SharedState) -> None:
     assert await state.set_if_absent("once", "a", 5)
     assert not await state.set_if_absent("once", "b", 5)
