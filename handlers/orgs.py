@@ -63,7 +63,7 @@ def org_out(org: Org, child_count: int) -> OrgOut:
 
 @bp.get("")
 @documented(
-    "工会组织树：按上级逐层浏览（不传 parent_id 为顶层），或按名称搜索（q）",
+    "工会组织树：按上级逐层浏览（parent_id；都不传为顶层）；传 q 或 accepts_members 而不传 parent_id 时在整棵树中查找",
     tag="orgs",
     query=OrgQuery,
     response=OrgPage,

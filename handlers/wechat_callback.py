@@ -109,8 +109,10 @@ async def receive(request: Request, account: str) -> HTTPResponse:
     _verify(request)
     state = request.app.ctx.shared_state
     # The signature covers token, timestamp and nonce but not the body: a (signature, nonce) seen
-    # before is WeChat's retry when the body is the same, and a forgery when it is not.
-    seen_key = f"wechat-callback:{account}:{request.args.get('signature')}:{request.args.get('nonce')}"
+    # before is WeChat's retry when the body is the same, and a forgery when it is not. Both
+    # endpoints share one token, so the key leaves the account out: a signature spent on one
+    # endpoint cannot be replayed on the other.
+    seen_key = f"wechat-callback:{request.args.get('signature')}:{request.args.get('nonce')}"
     body_hash = hashlib.sha256(request.body or b"").hexdigest()
     if not await state.set_if_absent(seen_key, body_hash, REPLAY_WINDOW_SECONDS):
         if await state.get(seen_key) != body_hash:

@@ -148,14 +148,17 @@ async def browse(
     offset: int,
     limit: int,
 ) -> tuple[list[Org], int]:
-    """The tree one level at a time (roots when no parent), or a name search across it."""
+    """The tree one level at a time (roots when no parent), or, with a filter and no parent, the
+    whole tree: the mini-program's "which union can I join" is `accepts_members` alone."""
     query = Org.all()
     if q:
         query = query.filter(name__icontains=q)
         if parent_id is not None:
             query = in_subtree(query, parent_id, "id")
-    else:
-        query = query.filter(parent_id=parent_id) if parent_id is not None else query.filter(parent_id=None)
+    elif parent_id is not None:
+        query = query.filter(parent_id=parent_id)
+    elif accepts_members is None:
+        query = query.filter(parent_id=None)
     if accepts_members is not None:
         query = query.filter(accepts_members=accepts_members)
     total = await query.count()

@@ -101,6 +101,11 @@ async def test_retries_are_handled_once_and_reused_signatures_refused(api: httpx
         "/api/v1/wechat/callback/miniprogram", params=params, content=popup.replace("accept", "reject")
     )
     assert_error(forged, 403, "wechat.replayed")
+    # The same signature spent on the other endpoint (both share the token) is a replay too.
+    other_endpoint = await api.post(
+        "/api/v1/wechat/callback/official", params=params, content=popup.replace("accept", "reject")
+    )
+    assert_error(other_endpoint, 403, "wechat.replayed")
     change = {
         "ToUserName": "gh_mini",
         "FromUserName": openid,

@@ -109,3 +109,14 @@ async def test_audit_log_is_confined_to_the_subtree(api: httpx.AsyncClient) -> N
     ).json()
     assert own["total"] == 1 and own["items"][0]["ip"] == "127.0.0.1"
     assert await AuditEntry.exists(actor_name=zhongshan_worker.username, action="staff.login")
+
+
+async def test_accepts_members_alone_searches_the_whole_tree(api: httpx.AsyncClient) -> None:
+    """The mini-program's "which union can I join": no parent, only the filter."""
+    joinable = (await api.get("/api/v1/orgs", params={"accepts_members": "true", "page_size": 100})).json()
+    names = {item["name"] for item in joinable["items"]}
+    assert "中山市新就业形态劳动者工会联合会" in names
+    assert all(item["accepts_members"] for item in joinable["items"])
+    assert joinable["total"] == await Org.filter(accepts_members=True).count()
+    top = (await api.get("/api/v1/orgs")).json()
+    assert [item["name"] for item in top["items"]] == ["广东省总工会"]

@@ -7,7 +7,6 @@ import os
 import signal
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import asyncpg
 import httpx
@@ -16,9 +15,8 @@ import pytest
 from models.accounts import User
 from models.idempotency import IdempotencyRecord
 from models.notifications import SubscriptionBalance
-from tests.conftest import Stack
+from tests.conftest import Stack, start_servers
 from tests.factories import bearer, consent, eventually, login_worker
-from tests.harness import Process, free_port, wait_until_answering
 
 TEMPLATE = "sbx-review-result"
 
@@ -36,7 +34,7 @@ async def test_a_refused_request_is_replayed_and_leaves_no_work(api: httpx.Async
 
 
 async def test_a_crash_before_the_answer_is_stored_does_not_count_the_work_twice(
-    stack: Stack, api: httpx.AsyncClient, artifacts_dir: Path
+    stack: Stack, api: httpx.AsyncClient
 ) -> None:
     """The server dies while its request holds the work done and waits to store the answer (a
     row lock held by the test keeps it there); the client's retry must not do the work again."""
@@ -48,17 +46,13 @@ async def test_a_crash_before_the_answer_is_stored_does_not_count_the_work_twice
     balance = await SubscriptionBalance.get(user_id=user.id, template_id=TEMPLATE)
     key = uuid.uuid4().hex
 
-    port = free_port()
-    doomed = Process("server-doomed", {**stack.env, "PORT": str(port)}, artifacts_dir / "server-doomed.log").start(
-        "run"
-    )
+    (doomed,), (doomed_url,) = start_servers(stack, "server-doomed")
     database = await asyncpg.connect(stack.env["DATABASE_URL"].replace("postgres://", "postgresql://", 1))
     try:
-        wait_until_answering(f"http://127.0.0.1:{port}/readyz", doomed.process)  # type: ignore[arg-type]
         hold_work = database.transaction()
         await hold_work.start()
         await database.execute("SELECT id FROM subscription_balances WHERE id = $1 FOR UPDATE", balance.id)
-        client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30)
+        client = httpx.AsyncClient(base_url=doomed_url, timeout=30)
         request = asyncio.create_task(
             client.post(
                 "/api/v1/me/subscriptions",

@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import Stack
+from tests.conftest import Stack, start_servers
 from tests.factories import bearer, demo_org, login_staff, make_staff
-from tests.harness import Process, base_env, free_port, run_command, wait_until_answering
+from tests.harness import Process, base_env, run_command
 
 
 def _children(pid: int) -> list[int]:
@@ -27,17 +27,12 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.fixture
-def two_worker_server(stack: Stack, artifacts_dir: Path) -> Iterator[tuple[str, Process]]:
+def two_worker_server(stack: Stack) -> Iterator[tuple[str, Process]]:
     if stack.backend != "production":
         pytest.skip("several workers need Redis: the production back end")
-    port = free_port()
-    server = Process(
-        "server-2-workers", {**stack.env, "PORT": str(port), "WORKERS": "2"}, artifacts_dir / "server-2-workers.log"
-    )
-    server.start("run")
+    (server,), (url,) = start_servers(stack, "server-2-workers", WORKERS="2")
     try:
-        wait_until_answering(f"http://127.0.0.1:{port}/readyz", server.process)  # type: ignore[arg-type]
-        yield f"http://127.0.0.1:{port}", server
+        yield url, server
     finally:
         server.stop()
 
