@@ -7,8 +7,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from models import enrolment as enrolments
-from models.enrolment import STATUS_LABELS, Enrolment, EnrolmentEvent, EnrolmentStatus
+from models.enrolment import MACHINE, STATUS_LABELS, Enrolment, EnrolmentStatus
 from models.identity import mask_phone
+from models.kernel.history import history_of
 from models.orgs import Org
 from server.auth.guards import worker_required
 from server.http import DbId, LocalTime, PageQuery, Shape, documented, parse_body, parse_query, respond
@@ -102,10 +103,20 @@ async def org_names(org_ids: set[int]) -> dict[int, str]:
 
 async def enrolment_detail(enrolment: Enrolment) -> EnrolmentDetail:
     names = await org_names({enrolment.org_id})
-    history = await EnrolmentEvent.filter(enrolment_id=enrolment.id).order_by("id")
+    history = await history_of(MACHINE.case_type, enrolment.id)
     return EnrolmentDetail(
         **enrolment_out(enrolment, names[enrolment.org_id]).model_dump(),
-        history=[HistoryItem.model_validate(event) for event in history],
+        history=[
+            HistoryItem(
+                action=event.action,
+                from_status=event.from_status,
+                to_status=event.to_status,
+                actor_kind=event.actor_kind,
+                reason=event.note,
+                created_at=event.created_at,
+            )
+            for event in history
+        ],
     )
 
 

@@ -9,8 +9,9 @@ The state machine, explicit in `TRANSITIONS`:
 
 One open application per person, decided by the ID number's blind index: `open_key` holds it
 while the application is open and NULL after, under a unique constraint, so two racing
-submissions give one 201 and one 409. Every transition writes a history row, an audit entry
-(for caseworkers) and a notification for the worker, in the transaction of the change.
+submissions give one 201 and one 409. Every step goes through the case kernel
+(`models.kernel.machine`): a history row, an audit entry (for caseworkers) and a notification for
+the worker, in the transaction of the change.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from models.accounts import User
 from models.audit import Actor, record
 from models.catalogue import GIG_OCCUPATIONS, OCCUPATIONS, PLATFORMS, check_choice, label_of
 from models.errors import Conflict, Invalid, NotFound
+from models.kernel.machine import NEW, StateMachine, Step, begin, move, transition
 from models.membership import Membership, MembershipStatus, admit
 from models.notifications import Event, notify
 from models.orgs import Org, in_subtree
@@ -58,14 +60,20 @@ STATUS_LABELS = {
 REVIEWABLE = frozenset({EnrolmentStatus.SUBMITTED, EnrolmentStatus.RESUBMITTED})
 OPEN = REVIEWABLE | {EnrolmentStatus.RETURNED}
 
-# action -> (states it may start from, state it leads to)
-TRANSITIONS: dict[str, tuple[frozenset[EnrolmentStatus], EnrolmentStatus]] = {
-    "approve": (REVIEWABLE, EnrolmentStatus.APPROVED),
-    "reject": (REVIEWABLE, EnrolmentStatus.REJECTED),
-    "return": (REVIEWABLE, EnrolmentStatus.RETURNED),
-    "resubmit": (frozenset({EnrolmentStatus.RETURNED}), EnrolmentStatus.RESUBMITTED),
-    "withdraw": (OPEN, EnrolmentStatus.WITHDRAWN),
-}
+MACHINE = StateMachine(
+    "enrolment",
+    moves={
+        "submit": move(NEW, EnrolmentStatus.SUBMITTED, "user"),
+        "resubmit": move(EnrolmentStatus.RETURNED, EnrolmentStatus.RESUBMITTED, "user"),
+        "withdraw": move(OPEN, EnrolmentStatus.WITHDRAWN, "user"),
+        "approve": move(REVIEWABLE, EnrolmentStatus.APPROVED, "staff"),
+        "reject": move(REVIEWABLE, EnrolmentStatus.REJECTED, "staff"),
+        "return": move(REVIEWABLE, EnrolmentStatus.RETURNED, "staff"),
+    },
+    labels=STATUS_LABELS,
+    conflict_code="enrolment.invalid_transition",
+    conflict_message="申请当前状态为“{status}”，不能执行此操作",
+)
 
 
 class Enrolment(Model):
@@ -107,40 +115,6 @@ class Enrolment(Model):
         indexes = (("org_id", "status"), ("user_id", "status"))
 
 
-class EnrolmentEvent(Model):
-    """The history of an application: every transition, by whom, why."""
-
-    id = fields.BigIntField(primary_key=True)
-    enrolment: fields.ForeignKeyRelation[Enrolment] = fields.ForeignKeyField(
-        "models.Enrolment", related_name="events", on_delete=fields.CASCADE
-    )
-    action = fields.CharField(max_length=16)
-    from_status = fields.CharField(max_length=16, default="")
-    to_status = fields.CharField(max_length=16)
-    actor_kind = fields.CharField(max_length=8)
-    actor_name = fields.CharField(max_length=64)
-    reason = fields.CharField(max_length=200, default="")
-    created_at = fields.DatetimeField(auto_now_add=True)
-
-    class Meta:
-        table = "enrolment_events"
-
-
-def _move(enrolment: Enrolment, action: str) -> EnrolmentStatus:
-    allowed_from, to = TRANSITIONS[action]
-    if enrolment.status not in allowed_from:
-        raise Conflict(
-            "enrolment.invalid_transition",
-            f"申请当前状态为“{STATUS_LABELS[enrolment.status]}”，不能执行此操作",
-            {"status": enrolment.status.value, "action": action},
-        )
-    previous = enrolment.status
-    enrolment.status = to
-    if to not in OPEN:
-        enrolment.open_key = None
-    return previous
-
-
 _EVENT_TEXT = {
     "submit": ("入会申请已提交", "您向{org}提交的入会申请已受理，工会将尽快审核。", "已提交"),
     "resubmit": ("入会申请已重新提交", "您补充后的入会申请已提交给{org}，请等待审核。", "已重新提交"),
@@ -151,25 +125,18 @@ _EVENT_TEXT = {
 }
 
 
-async def _history_and_notice(
-    enrolment: Enrolment, org: Org, action: str, previous: str, actor: Actor, member_no: str = ""
-) -> None:
-    await EnrolmentEvent.create(
-        enrolment_id=enrolment.id,
-        action=action,
-        from_status=previous,
-        to_status=enrolment.status.value,
-        actor_kind=actor.kind,
-        actor_name=actor.name,
-        reason=enrolment.reason if action in {"reject", "return"} else "",
-    )
-    title, body, status_text = _EVENT_TEXT[action]
+async def _notice(enrolment: Enrolment, step: Step, member_no: str = "") -> None:
+    """The worker hears of every step; WeChat carries only what someone else did."""
+    if enrolment.status not in OPEN:
+        enrolment.open_key = None
+    org = await Org.get(id=enrolment.org_id)
+    title, body, status_text = _EVENT_TEXT[step.action]
     text = body.format(org=org.name, reason=enrolment.reason, member_no=member_no)
     values = {
         "status": status_text,
         "org": org.name,
         "applicant": enrolment.real_name,
-        "time": now().isoformat(),
+        "time": step.at.isoformat(),
         "note": enrolment.reason or (f"会员号{member_no}" if member_no else title),
     }
     await notify(
@@ -183,7 +150,7 @@ async def _history_and_notice(
             org.id,
             f"pages/enrolment/detail?id={enrolment.id}",
             values,
-            push=actor.kind == "staff",
+            push=step.actor.kind == "staff",
         ),
     )
 
@@ -245,7 +212,7 @@ async def submit(
                 note=note.strip()[:500],
                 submitted_at=now(),
             )
-            await _history_and_notice(enrolment, org, "submit", "", actor)
+            await begin(MACHINE, enrolment, "submit", actor, effects=_notice)
     except IntegrityError:
         raise Conflict("enrolment.open_exists", "您已有一份正在办理的入会申请，请勿重复提交") from None
     return enrolment
@@ -255,21 +222,22 @@ def own_enrolments(user: User) -> QuerySet[Enrolment]:
     return Enrolment.filter(user_id=user.id)
 
 
-async def own_enrolment(user: User, enrolment_id: int, lock: bool = False) -> Enrolment:
-    query = Enrolment.filter(id=enrolment_id, user_id=user.id)
-    found = await (query.select_for_update() if lock else query).first()
+async def own_enrolment(user: User, enrolment_id: int) -> Enrolment:
+    found = await _own(user, enrolment_id).first()
     if found is None:
-        raise NotFound("enrolment.not_found", "入会申请不存在", {"id": enrolment_id})
+        raise _not_found(enrolment_id)
     return found
 
 
+def _own(user: User, enrolment_id: int) -> QuerySet[Enrolment]:
+    return Enrolment.filter(id=enrolment_id, user_id=user.id)
+
+
 async def resubmit(user: User, enrolment_id: int, note: str, actor: Actor) -> Enrolment:
-    async with in_transaction():
-        enrolment = await own_enrolment(user, enrolment_id, lock=True)
+    async def refresh(enrolment: Enrolment, step: Step) -> None:
         profile = await WorkerProfile.get(user_id=user.id)
         if profile.id_blind_index != enrolment.person_key:
             raise Invalid("enrolment.person_changed", "补充材料时不能更换申请人身份证号码，请撤回后重新申请")
-        previous = _move(enrolment, "resubmit")
         enrolment.update_from_dict(
             {
                 "real_name": profile.real_name,
@@ -281,21 +249,24 @@ async def resubmit(user: User, enrolment_id: int, note: str, actor: Actor) -> En
                 "district": profile.district,
                 "note": note.strip()[:500] or enrolment.note,
                 "reason": "",
-                "submitted_at": now(),
+                "submitted_at": step.at,
             }
         )
-        await enrolment.save()
-        await _history_and_notice(enrolment, await Org.get(id=enrolment.org_id), "resubmit", previous, actor)
-    return enrolment
+        await _notice(enrolment, step)
+
+    return await transition(
+        MACHINE, _own(user, enrolment_id), "resubmit", actor, not_found=_not_found(enrolment_id), effects=refresh
+    )
 
 
 async def withdraw(user: User, enrolment_id: int, actor: Actor) -> Enrolment:
-    async with in_transaction():
-        enrolment = await own_enrolment(user, enrolment_id, lock=True)
-        previous = _move(enrolment, "withdraw")
-        await enrolment.save()
-        await _history_and_notice(enrolment, await Org.get(id=enrolment.org_id), "withdraw", previous, actor)
-    return enrolment
+    return await transition(
+        MACHINE, _own(user, enrolment_id), "withdraw", actor, not_found=_not_found(enrolment_id), effects=_notice
+    )
+
+
+def _not_found(enrolment_id: int) -> NotFound:
+    return NotFound("enrolment.not_found", "入会申请不存在", {"id": enrolment_id})
 
 
 # --- the caseworker's side -----------------------------------------------------------------
@@ -333,18 +304,17 @@ def reviewable_enrolments(
 async def _decide(scope: StaffScope, enrolment_id: int, action: str, reason: str, actor: Actor) -> Enrolment:
     if action in {"reject", "return"} and not reason.strip():
         raise Invalid("enrolment.reason_required", "驳回或退回时请填写原因，申请人会看到它", {"field": "reason"})
-    async with in_transaction():
-        enrolment = await scope.get(Enrolment.filter(id=enrolment_id).select_for_update(), id=enrolment_id)
-        previous = _move(enrolment, action)
-        org = await Org.get(id=enrolment.org_id)
-        enrolment.reason = reason.strip()[:200]
-        enrolment.decided_at = now()
+    reason = reason.strip()[:200]
+
+    async def decide(enrolment: Enrolment, step: Step) -> None:
+        enrolment.reason = reason
+        enrolment.decided_at = step.at
         enrolment.decided_by_id = actor.id
         member_no = ""
         if action == "approve":
             membership = await admit(
                 user_id=enrolment.user_id,
-                org=org,
+                org=await Org.get(id=enrolment.org_id),
                 person_key=enrolment.person_key,
                 real_name=enrolment.real_name,
                 id_masked=enrolment.id_masked,
@@ -355,19 +325,18 @@ async def _decide(scope: StaffScope, enrolment_id: int, action: str, reason: str
                 enrolment_id=enrolment.id,
             )
             enrolment.membership_id = membership.id
-            member_no = membership.member_no
-        await enrolment.save()
-        await _history_and_notice(enrolment, org, action, previous, actor, member_no)
-        await record(
-            actor,
-            f"enrolment.{action}",
-            object_type="enrolment",
-            object_id=enrolment.id,
-            org_id=org.id,
-            before={"status": previous},
-            after={"status": enrolment.status.value, "reason": enrolment.reason, "member_no": member_no or None},
-        )
-    return enrolment
+            member_no = step.data["member_no"] = membership.member_no
+        await _notice(enrolment, step, member_no)
+
+    return await transition(
+        MACHINE,
+        scope.restrict(Enrolment.filter(id=enrolment_id)),
+        action,
+        actor,
+        not_found=scope.not_found({"id": enrolment_id}),
+        note=reason,
+        effects=decide,
+    )
 
 
 async def approve(scope: StaffScope, enrolment_id: int, actor: Actor) -> Enrolment:

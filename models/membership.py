@@ -21,10 +21,11 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from models.accounts import User
-from models.audit import Actor, record
+from models.audit import Actor
 from models.catalogue import OCCUPATIONS, PLATFORMS, label_of
 from models.errors import Conflict, Invalid, NotFound
 from models.identity import is_ascii_digits, mask_name
+from models.kernel.machine import NEW, Audit, StateMachine, Step, begin, move, transition
 from models.notifications import Event, notify
 from models.orgs import Org, OrgClosure, in_subtree
 from models.scope import StaffScope
@@ -112,6 +113,20 @@ class MembershipChange(Model):
 
     class Meta:
         table = "membership_changes"
+
+
+CHANGE_MACHINE = StateMachine(
+    "membership_change",
+    moves={
+        "request": move(NEW, ChangeStatus.SUBMITTED, "user"),
+        "approve": move(ChangeStatus.SUBMITTED, ChangeStatus.APPROVED, "staff"),
+        "reject": move(ChangeStatus.SUBMITTED, ChangeStatus.REJECTED, "staff"),
+    },
+    labels={},
+    conflict_code="membership.change_decided",
+    conflict_message="该申请已处理，无需重复操作",
+    org_field="review_org_id",
+)
 
 
 class MemberNumberSequence(Model):
@@ -298,12 +313,13 @@ async def request_change(
                 open_key=membership.id,
                 reason=reason.strip()[:200],
             )
-            await record(
+            await begin(
+                CHANGE_MACHINE,
+                change,
+                "request",
                 actor,
-                f"membership.{kind.value}_requested",
-                object_type="membership_change",
-                object_id=change.id,
-                org_id=review_org_id,
+                note=change.reason,
+                audit=Audit(action=f"membership.{kind.value}_requested", when=frozenset({"user"})),
             )
     except IntegrityError:
         raise Conflict("membership.change_open", "您已有一项待审核的转会或退会申请") from None
@@ -315,19 +331,14 @@ async def decide_change(
 ) -> MembershipChange:
     if not approve and not reason.strip():
         raise Invalid("membership.reason_required", "驳回时请填写原因", {"field": "reason"})
-    async with in_transaction():
-        change = await scope.get(
-            MembershipChange.filter(id=change_id).select_for_update(), "review_org_id", id=change_id
-        )
-        if change.status != ChangeStatus.SUBMITTED:
-            raise Conflict("membership.change_decided", "该申请已处理，无需重复操作", {"status": change.status.value})
+    reason = reason.strip()[:200]
+
+    async def settle(change: MembershipChange, step: Step) -> None:
         membership = await Membership.filter(id=change.membership_id).select_for_update().get()
-        change.status = ChangeStatus.APPROVED if approve else ChangeStatus.REJECTED
         change.open_key = None
-        change.decision_reason = reason.strip()[:200]
+        change.decision_reason = reason
         change.decided_by_id = actor.id
-        change.decided_at = now()
-        await change.save()
+        change.decided_at = step.at
         old_org = await Org.get(id=membership.org_id)
         if approve and change.kind == ChangeKind.TRANSFER:
             await end_membership(membership, MembershipStatus.TRANSFERRED)
@@ -379,16 +390,17 @@ async def decide_change(
                 {"status": "未通过", "org": old_org.name, "note": change.decision_reason},
             )
         await notify(membership.user_id, event)
-        await record(
-            actor,
-            f"membership.{change.kind.value}_{'approved' if approve else 'rejected'}",
-            object_type="membership_change",
-            object_id=change.id,
-            org_id=change.review_org_id,
-            before={"status": "submitted"},
-            after={"status": change.status.value, "reason": change.decision_reason},
-        )
-    return change
+        step.audit_action = f"membership.{change.kind.value}_{'approved' if approve else 'rejected'}"
+
+    return await transition(
+        CHANGE_MACHINE,
+        scope.restrict(MembershipChange.filter(id=change_id), "review_org_id"),
+        "approve" if approve else "reject",
+        actor,
+        not_found=scope.not_found({"id": change_id}),
+        note=reason,
+        effects=settle,
+    )
 
 
 # --- the electronic member card ------------------------------------------------------------

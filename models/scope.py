@@ -38,10 +38,15 @@ class StaffScope:
     async def get(self, queryset: QuerySet[M], org_field: str = "org_id", **lookup: object) -> M:
         found = await self.restrict(queryset, org_field).get_or_none(**lookup)
         if found is None:
-            raise NotFound(
-                "not_found", "记录不存在或不在您的管辖范围内", {"lookup": {k: str(v) for k, v in lookup.items()}}
-            )
+            raise self.not_found(lookup)
         return found
+
+    @staticmethod
+    def not_found(lookup: dict[str, object]) -> NotFound:
+        """What a record outside the subtree is to the staff member: one that does not exist."""
+        return NotFound(
+            "not_found", "记录不存在或不在您的管辖范围内", {"lookup": {k: str(v) for k, v in lookup.items()}}
+        )
 
     async def contains(self, org_id: int) -> bool:
         if self.sees_everything:

@@ -8,9 +8,10 @@ from sanic.response import HTTPResponse, redirect
 
 from models import enrolment as enrolments
 from models.catalogue import OCCUPATIONS, PLATFORMS
-from models.enrolment import STATUS_LABELS, Enrolment, EnrolmentEvent, EnrolmentStatus
+from models.enrolment import MACHINE, STATUS_LABELS, Enrolment, EnrolmentStatus
 from models.errors import DomainError, NotFound
 from models.identity import mask_phone
+from models.kernel.history import history_of
 from models.orgs import Org
 
 from .common import (
@@ -136,7 +137,7 @@ async def batch_approve(request: Request) -> HTTPResponse:
 
 async def _detail(request: Request, enrolment: Enrolment, **extra: object) -> HTTPResponse:
     org = await Org.get(id=enrolment.org_id)
-    history = await EnrolmentEvent.filter(enrolment_id=enrolment.id).order_by("id")
+    history = await history_of(MACHINE.case_type, enrolment.id)
     return render(
         request,
         "admin/enrolment_detail.html",
