@@ -39,7 +39,7 @@ class StaffScope:
         found = await self.restrict(queryset, org_field).get_or_none(**lookup)
         if found is None:
             raise NotFound(
-                "not_found", "记录不存在或不在您的管辖范围内", {"lookup": {k: str(v) for k, v in lookup.items()}}
+                "record.not_found", "记录不存在或不在您的管辖范围内", {"lookup": {k: str(v) for k, v in lookup.items()}}
             )
         return found
 

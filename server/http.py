@@ -25,7 +25,7 @@ MAX_PAGE_SIZE = 100
 MAX_DB_ID = 2**63 - 1
 
 # An id as the database can hold it: larger numbers are bad input (422), not a database error.
-DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID, json_schema_extra={"format": "int64"})]
 
 # The times PostgreSQL and Python can both hold with room to spare; outside them a date is a typo
 # (0001-01-01 cannot even be moved to UTC), answered 422 rather than a database error.
@@ -222,4 +222,4 @@ def _without_null(field: dict[str, Any]) -> dict[str, Any]:
     return {**options[0], **rest}
 
 
-_ID_SCHEMA = TypeAdapter(DbId).json_schema() | {"format": "int64"}
+_ID_SCHEMA = TypeAdapter(DbId).json_schema()

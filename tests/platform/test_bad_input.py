@@ -150,7 +150,7 @@ async def test_batch_approve_with_an_impossible_id_approves_nothing(
 async def test_out_of_range_path_ids_are_authenticated_first(api: httpx.AsyncClient, staff_token: str) -> None:
     for path in (f"/api/v1/admin/enrolments/{HUGE}", f"/api/v1/admin/enrolments/-{HUGE}"):
         assert_error(await api.get(path), 401, "auth.required")
-        assert_error(await api.get(path, headers=bearer(staff_token)), 404, "not_found")
+        assert_error(await api.get(path, headers=bearer(staff_token)), 404, "record.not_found")
     approve = f"/api/v1/admin/enrolments/{HUGE}/approve"
     assert_error(await api.post(approve), 401, "auth.required")
     assert (await api.post(approve, headers=bearer(staff_token))).status_code == 404
