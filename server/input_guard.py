@@ -1,6 +1,6 @@
 """Input at the edge: what is refused for every route before any handler sees the request.
 
-- Text with a NUL character, wherever it comes from (path, query, form or JSON body): PostgreSQL
+- Text with a NUL character, wherever it comes from (path, headers, query, form or JSON body): PostgreSQL
   cannot store or even compare it ("invalid byte sequence for encoding UTF8: 0x00"), and no
   person types one. Refused with 422 `request.invalid_character`, naming where it was.
 - A path id no database row can have (beyond bigint): the handler receives `NO_SUCH_ID` instead,
@@ -41,6 +41,9 @@ def _texts(request: Request) -> Iterator[tuple[str, str]]:
         if isinstance(value, str):
             # Sanic leaves path segments percent-encoded; a handler that decodes one gets the NUL.
             yield f"path.{name}", unquote(value)
+    # Headers too: the user agent is stored with a session, the Idempotency-Key with its answer.
+    for name, value in request.headers.items():
+        yield f"header.{name}", value
     for name, value in parse_qsl(request.query_string, keep_blank_values=True):
         yield f"query.{name}", name
         yield f"query.{name}", value

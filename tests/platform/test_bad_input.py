@@ -3,6 +3,7 @@ the admin pages) and changes nothing; none reaches the database as a 500."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -48,6 +49,24 @@ async def admin_pages(stack) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
         yield client, opened.json()["csrf_token"]
 
 
+async def raw_post(base_url: str, path: str, token: str, header: bytes) -> tuple[int, dict]:
+    """A request with a header httpx will not send (HTTP clients refuse NUL; attackers do not)."""
+    host, port = base_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    body = b'{"results": {}}'
+    writer.write(
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n".encode()
+        + f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n".encode()
+        + header
+        + b"\r\n\r\n"
+        + body
+    )
+    answer = await reader.read()
+    writer.close()
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(payload)
+
+
 def assert_error_page(answer: httpx.Response, status: int) -> None:
     assert answer.status_code == status, answer.text[:500]
     assert answer.headers["content-type"].startswith("text/html")
@@ -68,6 +87,10 @@ async def test_a_nul_character_is_refused_wherever_it_comes_from(
     filtered = await api.get("/api/v1/admin/enrolments", params={"occupation": "\x00"}, headers=bearer(staff_token))
     assert_error(filtered, 422, "request.invalid_character")
     assert_error(await api.get("/api/v1/wechat/callback/official%00"), 422, "request.invalid_character")
+    worker_token, _ = await login_worker(api)
+    for header, name in ((b"Idempotency-Key: key\x00", "idempotency-key"), (b"User-Agent: a\x00", "user-agent")):
+        status, body = await raw_post(stack.base_url, "/api/v1/me/subscriptions", worker_token, header)
+        assert status == 422 and body["error"]["details"] == {"field": f"header.{name}"}, body
     async with httpx.AsyncClient(base_url=stack.base_url) as browser:
         form = await browser.post("/admin/login", data={"username": "admin\x00", "password": "x", "csrf_token": "x"})
         assert_error_page(form, 422)
