@@ -80,13 +80,12 @@ def refused_by_database(exc: Exception) -> bool:
     return isinstance(exc, FieldValueError | asyncpg.DataError | asyncpg_base.DataError | OverflowError)
 
 
-def _admin_page(request: Request, status: int, message: str) -> HTTPResponse:
-    """People at the admin pages get a page, not JSON."""
+def _admin_page(request: Request, status: int, message: str, headers: dict[str, str]) -> HTTPResponse:
+    """People at the admin pages get a page, not JSON (with the same headers: Allow, Retry-After)."""
     template = request.app.ext.environment.get_template("admin/error.html")
     staff = getattr(request.ctx, "staff", None)
-    return html(
-        template.render(status=status, message=message, staff=staff, csrf_token="", path=request.path), status=status
-    )
+    body = template.render(status=status, message=message, staff=staff, csrf_token="", path=request.path)
+    return html(body, status=status, headers=headers)
 
 
 def handle_exception(request: Request, exc: Exception) -> HTTPResponse:
@@ -94,7 +93,7 @@ def handle_exception(request: Request, exc: Exception) -> HTTPResponse:
     if request.path.startswith("/admin") and not request.path.startswith("/admin/static"):
         error = json_loads(response.body)["error"]
         message = "页面不存在，或不在您的管辖范围内" if response.status == 404 else error["message"]
-        return _admin_page(request, response.status, message)
+        return _admin_page(request, response.status, message, dict(response.headers))
     return response
 
 

@@ -190,6 +190,9 @@ async def test_method_not_allowed_says_which_methods_are(api: httpx.AsyncClient)
     answer = await api.delete("/api/v1/orgs")
     assert_error(answer, 405, "route.method_not_allowed")
     assert "GET" in answer.headers["allow"]
+    page = await api.delete("/admin/login")
+    assert page.status_code == 405 and page.headers["content-type"].startswith("text/html")
+    assert "POST" in page.headers["allow"]
 
 
 def _callback_cases(openid: str) -> list[tuple[str, str]]:
