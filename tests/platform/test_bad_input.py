@@ -153,6 +153,26 @@ async def test_admin_page_numbers_are_ascii_digits_in_range(
     assert (await pages.get("/admin/enrolments", params={"page": "2"})).status_code == 200
 
 
+PAGE_FILTERS = {
+    "/admin/enrolments": ("status", "org_id", "gig", "occupation", "platform", "q", "from", "to", "sort", "page"),
+    "/admin/enrolments/export": ("org_id", "occupation", "from", "to"),
+    "/admin/members": ("status", "org_id", "gig", "occupation", "platform", "q", "sort", "page"),
+    "/admin/audit": ("actor", "action", "object_type", "from", "to", "page"),
+    "/admin/orgs": ("q", "parent_id", "page"),
+    "/admin/accounts": ("q", "role", "page"),
+    "/admin/notifications": ("status", "event", "page"),
+}
+
+
+async def test_no_admin_page_filter_turns_junk_into_a_server_error(admin_pages: tuple[httpx.AsyncClient, str]) -> None:
+    pages, _ = admin_pages
+    for path, names in PAGE_FILTERS.items():
+        for name in names:
+            for junk in ("x" * 300, "工" * 120, "²", str(HUGE), "0001-01-01", "-1", "%"):
+                answer = await pages.get(path, params={name: junk})
+                assert answer.status_code in (200, 404, 422), (path, name, junk, answer.status_code)
+
+
 async def test_batch_approve_with_an_impossible_id_approves_nothing(
     api: httpx.AsyncClient, admin_pages: tuple[httpx.AsyncClient, str]
 ) -> None:
