@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
+from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from models.accounts import StaffRole
 from models.audit import AuditEntry
 from server.auth.guards import staff_required
-from server.http import LocalTime, PageQuery, Shape, documented, parse_query, respond
+from server.http import BoundedDateTime, LocalTime, PageQuery, Shape, documented, parse_query, respond
 
 bp = Blueprint("admin_audit", url_prefix="/api/v1/admin/audit")
 
 
 class AuditQuery(PageQuery):
-    action: str | None = None
-    actor: str | None = None
-    object_type: str | None = None
-    object_id: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    action: str | None = Field(None, max_length=64)
+    actor: str | None = Field(None, max_length=64, description="操作人用户名")
+    object_type: str | None = Field(None, max_length=32)
+    object_id: str | None = Field(None, max_length=64)
+    since: BoundedDateTime | None = None
+    until: BoundedDateTime | None = None
 
 
 class AuditOut(Shape):

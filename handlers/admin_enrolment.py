@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
@@ -14,7 +13,7 @@ from models import enrolment as enrolments
 from models.enrolment import EnrolmentStatus
 from models.errors import DomainError
 from server.auth.guards import staff_required
-from server.http import DbId, PageQuery, Shape, documented, parse_body, parse_query, respond
+from server.http import BoundedDateTime, DbId, PageQuery, Shape, documented, parse_body, parse_query, respond
 
 bp = Blueprint("admin_enrolment", url_prefix="/api/v1/admin/enrolments")
 
@@ -25,11 +24,11 @@ class AdminEnrolmentQuery(PageQuery):
     status: EnrolmentStatus | None = None
     org_id: DbId | None = Field(None, description="只看该组织及其下级")
     is_gig_worker: bool | None = None
-    occupation: str | None = None
-    platform: str | None = None
-    submitted_from: datetime | None = None
-    submitted_to: datetime | None = None
-    q: str | None = Field(None, description="按申请人姓名搜索")
+    occupation: str | None = Field(None, max_length=32)
+    platform: str | None = Field(None, max_length=32)
+    submitted_from: BoundedDateTime | None = None
+    submitted_to: BoundedDateTime | None = None
+    q: str | None = Field(None, max_length=32, description="按申请人姓名搜索")
     sort: Literal["submitted_at", "-submitted_at", "name", "-name"] = "-submitted_at"
 
 

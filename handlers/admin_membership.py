@@ -31,9 +31,9 @@ class MemberQuery(PageQuery):
     status: MembershipStatus | None = MembershipStatus.ACTIVE
     org_id: DbId | None = None
     is_gig_worker: bool | None = None
-    occupation: str | None = None
-    platform: str | None = None
-    q: str | None = Field(None, description="姓名或会员号")
+    occupation: str | None = Field(None, max_length=32)
+    platform: str | None = Field(None, max_length=32)
+    q: str | None = Field(None, max_length=32, description="姓名或会员号")
     sort: Literal["joined_at", "-joined_at", "member_no"] = "-joined_at"
 
 
@@ -83,6 +83,10 @@ class ChangePage(Shape):
 
 class DecisionIn(Shape):
     reason: str = Field("", max_length=200)
+
+
+class RejectionIn(Shape):
+    reason: str = Field(min_length=1, max_length=200, description="驳回原因，必填")
 
 
 class Breakdown(Shape):
@@ -172,11 +176,11 @@ async def approve_change(request: Request, change_id: int) -> HTTPResponse:
 
 @bp.post("/membership-changes/<change_id:int>/reject")
 @documented(
-    "驳回转会或退会（须填写原因）", tag="admin-membership", body=DecisionIn, response=AdminChangeOut, secured="staff"
+    "驳回转会或退会（须填写原因）", tag="admin-membership", body=RejectionIn, response=AdminChangeOut, secured="staff"
 )
 @staff_required()
 async def reject_change(request: Request, change_id: int) -> HTTPResponse:
-    body = parse_body(request, DecisionIn)
+    body = parse_body(request, RejectionIn)
     change = await decide_change(request.ctx.scope, change_id, False, body.reason, request.ctx.actor)
     return respond(AdminChangeOut.model_validate(change))
 

@@ -26,7 +26,7 @@ bp = Blueprint("admin_notifications", url_prefix="/api/v1/admin")
 class DeliveryQuery(PageQuery):
     status: DeliveryStatus | None = None
     channel: Channel | None = None
-    event: str | None = None
+    event: str | None = Field(None, max_length=48)
     user_id: DbId | None = None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
@@ -15,7 +16,7 @@ bp = Blueprint("orgs", url_prefix="/api/v1/orgs")
 
 class OrgQuery(PageQuery):
     parent_id: DbId | None = None
-    q: str | None = None
+    q: str | None = Field(None, max_length=100, description="按名称搜索")
     accepts_members: bool | None = None
 
 

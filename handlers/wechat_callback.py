@@ -13,14 +13,13 @@ import hmac
 import json
 import logging
 import time
-from typing import Any
+from typing import Any, Literal, get_args
 from xml.parsers.expat import ExpatError
 
 import xmltodict
+from pydantic import BaseModel, ConfigDict, Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, text
-from sanic_ext.extensions.openapi import openapi
-from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 
@@ -31,12 +30,14 @@ from models.notifications import (
     record_follow,
     record_template_result,
 )
+from server.http import documented
 from server.wechat.gateway import WeChatCallFailed
 
 bp = Blueprint("wechat_callback", url_prefix="/api/v1/wechat/callback")
 log = logging.getLogger("gonghui.wechat.callback")
 
-ACCOUNTS = ("official", "miniprogram")
+Account = Literal["official", "miniprogram"]
+ACCOUNTS = get_args(Account)
 MAX_CLOCK_SKEW_SECONDS = 300
 REPLAY_WINDOW_SECONDS = 3600
 
@@ -58,9 +59,23 @@ def _account(account: str) -> str:
     return account
 
 
+class CallbackQuery(BaseModel):
+    """What WeChat adds to every callback URL (documented; `_verify` reads them)."""
+
+    signature: str = Field(max_length=64)
+    timestamp: str = Field(pattern=r"^[0-9]{1,12}$")
+    nonce: str = Field(max_length=64)
+    encrypt_type: Literal["aes"] | None = Field(None, description="安全模式时为 aes")
+    msg_signature: str | None = Field(None, max_length=64, description="安全模式时的消息签名")
+
+
+class VerifyQuery(CallbackQuery):
+    echostr: str = Field(max_length=256)
+
+
 @bp.get("/<account:str>")
-@openapi.definition(summary="微信服务器配置校验：签名正确时原样返回 echostr", tag="wechat")
-async def verify_endpoint(request: Request, account: str) -> HTTPResponse:
+@documented("微信服务器配置校验：签名正确时原样返回 echostr", tag="wechat", query=VerifyQuery, plain_text=True)
+async def verify_endpoint(request: Request, account: Account) -> HTTPResponse:
     _account(account)
     _verify(request)
     return text(request.args.get("echostr", ""))
@@ -103,8 +118,13 @@ def _items(payload: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @bp.post("/<account:str>")
-@openapi.definition(summary="接收微信推送：模板消息发送结果、订阅消息授权变化、关注事件", tag="wechat")
-async def receive(request: Request, account: str) -> HTTPResponse:
+@documented(
+    "接收微信推送（XML 或 JSON 正文）：模板消息发送结果、订阅消息授权变化、关注事件；处理后返回 success",
+    tag="wechat",
+    query=CallbackQuery,
+    plain_text=True,
+)
+async def receive(request: Request, account: Account) -> HTTPResponse:
     _account(account)
     _verify(request)
     state = request.app.ctx.shared_state
@@ -121,12 +141,12 @@ async def receive(request: Request, account: str) -> HTTPResponse:
         return text("success")
     try:
         payload = _decode(request, account)
-        event = str(payload.get("Event", "")).lower()
-        sender = str(payload.get("FromUserName", ""))
+        event = payload.get("Event")
+        event = event.lower() if isinstance(event, str) else ""
         if account == "official":
-            await _official_event(request, payload, event, sender)
+            await _official_event(request, payload, event)
         else:
-            await _miniprogram_event(payload, event, sender)
+            await _miniprogram_event(payload, event)
     except Exception:
         # Not handled: let WeChat's retry be handled rather than acknowledged.
         await state.delete(seen_key)
@@ -134,11 +154,37 @@ async def receive(request: Request, account: str) -> HTTPResponse:
     return text("success")
 
 
-async def _official_event(request: Request, payload: dict[str, Any], event: str, sender: str) -> None:
+class _Event(BaseModel):
+    """The fields of a pushed event that we act on; the rest is WeChat's and is ignored. A body
+    whose fields have the wrong form is refused (422) before anything is recorded."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    sender: str = Field(alias="FromUserName", min_length=1, max_length=64)
+
+
+class _TemplateSendResult(_Event):
+    msgid: str = Field(alias="MsgID", pattern=r"^[0-9]{1,32}$")
+    status: str = Field(alias="Status", max_length=200)
+
+
+class _ConsentItem(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    template_id: str = Field(alias="TemplateId", max_length=128)
+    status: str = Field("", alias="SubscribeStatusString", max_length=32)
+
+
+class _ConsentChange(_Event):
+    items: list[_ConsentItem]
+
+
+async def _official_event(request: Request, payload: dict[str, Any], event: str) -> None:
     if event == "templatesendjobfinish":
-        message = parse_message(xmltodict.unparse({"xml": payload}))
-        await record_template_result(str(message.id), str(message.status))
+        result = _TemplateSendResult.model_validate(payload)
+        await record_template_result(result.msgid, result.status)
     elif event == "subscribe":
+        sender = _Event.model_validate(payload).sender
         try:
             unionid = await request.app.ctx.official.follower_unionid(sender)
         except WeChatCallFailed as exc:
@@ -146,14 +192,14 @@ async def _official_event(request: Request, payload: dict[str, Any], event: str,
             unionid = None
         await record_follow(sender, unionid, True)
     elif event == "unsubscribe":
-        await record_follow(sender, None, False)
+        await record_follow(_Event.model_validate(payload).sender, None, False)
 
 
-async def _miniprogram_event(payload: dict[str, Any], event: str, sender: str) -> None:
-    items = [item for item in _items(payload) if isinstance(item, dict) and "TemplateId" in item]
+async def _miniprogram_event(payload: dict[str, Any], event: str) -> None:
     # subscribe_msg_popup_event repeats what the mini-program reports through
     # POST /me/subscriptions; counting both would promise sends the worker never allowed, so the
     # mini-program's report is the one source of consent and the event is only acknowledged.
     if event == "subscribe_msg_change_event":
-        rejected = [str(i["TemplateId"]) for i in items if str(i.get("SubscribeStatusString")) == "reject"]
-        await record_consent_withdrawn(sender, rejected)
+        change = _ConsentChange.model_validate({**payload, "items": _items(payload)})
+        rejected = [item.template_id for item in change.items if item.status == "reject"]
+        await record_consent_withdrawn(change.sender, rejected)

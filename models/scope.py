@@ -45,7 +45,7 @@ class StaffScope:
     def not_found(lookup: dict[str, object]) -> NotFound:
         """What a record outside the subtree is to the staff member: one that does not exist."""
         return NotFound(
-            "not_found", "记录不存在或不在您的管辖范围内", {"lookup": {k: str(v) for k, v in lookup.items()}}
+            "record.not_found", "记录不存在或不在您的管辖范围内", {"lookup": {k: str(v) for k, v in lookup.items()}}
         )
 
     async def contains(self, org_id: int) -> bool:

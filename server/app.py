@@ -15,14 +15,14 @@ from tortoise import connections
 from tortoise.contrib.sanic import register_tortoise
 
 from handlers import register_blueprints
-from models.errors import NotFound
 from server.auth.rate_limits import RateLimits
 from server.auth.tokens import TokenService
 from server.clock import SHANGHAI
 from server.crypto import CardSigner, IdCipher
 from server.db import tortoise_config
 from server.errors import register_error_handlers
-from server.http import MAX_DB_ID
+from server.http import add_security_schemes
+from server.input_guard import guard_input
 from server.logging_setup import configure_logging, request_id_var
 from server.settings import Settings, load_settings
 from server.shared_state import connect_shared_state
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
         version="1.0.0",
         description='工会服务小程序与管理后台的接口。错误一律为 {"error": {"code", "message", "details"}}。',
     )
+    add_security_schemes(app)
     register_tortoise(app, config=tortoise_config(settings))
     register_error_handlers(app)
     register_blueprints(app)
@@ -127,8 +128,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
         request.ctx.request_id = _request_id(request)
         request.ctx.started = time.perf_counter()
         request_id_var.set(request.ctx.request_id)
-        if any(isinstance(value, int) and not 0 < value <= MAX_DB_ID for value in request.match_info.values()):
-            raise NotFound("not_found", "记录不存在")
+        guard_input(request)
 
     @app.on_response
     async def finish_request(request: Request, response: HTTPResponse) -> None:

@@ -2,8 +2,11 @@
 `{"error": {"code": "dotted.code", "message": "中文说明", "details": {...}}}`.
 
 Domain errors carry their own code and status; Sanic's own exceptions (unknown route, wrong
-method, oversized or malformed body) and pydantic validation errors are translated here; anything
-else is logged with its traceback and answered as a plain 500 that reveals nothing.
+method, oversized or malformed body) and pydantic validation errors are translated here, and so
+is a value the database refuses to store or compare (too long, out of range, an impossible date):
+the shapes bound their fields so that this should not happen, and when one is missed the caller
+still gets a 422, not a 500. Anything else is logged with its traceback and answered as a plain
+500 that reveals nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import logging
 from json import loads as json_loads
 from typing import Any
 
+import asyncpg
+from asyncpg.exceptions import _base as asyncpg_base
 from pydantic import ValidationError
 from sanic import Request, Sanic
 from sanic.exceptions import (
@@ -24,6 +29,8 @@ from sanic.exceptions import (
     NotFound as RouteNotFound,
 )
 from sanic.response import HTTPResponse, html, json
+from tortoise.exceptions import OperationalError
+from tortoise.exceptions import ValidationError as FieldValueError
 
 from models.errors import DomainError
 from server.shared_state import LockNotAcquired
@@ -63,13 +70,22 @@ _SANIC_ERRORS: list[tuple[type[SanicException], int, str, str]] = [
 ]
 
 
-def _admin_page(request: Request, status: int, message: str) -> HTTPResponse:
-    """People at the admin pages get a page, not JSON."""
+def refused_by_database(exc: Exception) -> bool:
+    """Whether the database (or its driver) refused a value the request carried: a string longer
+    than its column, a number out of range, a date it cannot represent, a character it cannot
+    store (SQLSTATE class 22, "data exception")."""
+    if isinstance(exc, OperationalError) and exc.__cause__ is not None:
+        exc = exc.__cause__  # type: ignore[assignment]
+    # asyncpg's own DataError is raised client-side before a value is sent (an int beyond int64).
+    return isinstance(exc, FieldValueError | asyncpg.DataError | asyncpg_base.DataError | OverflowError)
+
+
+def _admin_page(request: Request, status: int, message: str, headers: dict[str, str]) -> HTTPResponse:
+    """People at the admin pages get a page, not JSON (with the same headers: Allow, Retry-After)."""
     template = request.app.ext.environment.get_template("admin/error.html")
     staff = getattr(request.ctx, "staff", None)
-    return html(
-        template.render(status=status, message=message, staff=staff, csrf_token="", path=request.path), status=status
-    )
+    body = template.render(status=status, message=message, staff=staff, csrf_token="", path=request.path)
+    return html(body, status=status, headers=headers)
 
 
 def handle_exception(request: Request, exc: Exception) -> HTTPResponse:
@@ -77,10 +93,8 @@ def handle_exception(request: Request, exc: Exception) -> HTTPResponse:
     if request.path.startswith("/admin") and not request.path.startswith("/admin/static"):
         error = json_loads(response.body)["error"]
         message = "页面不存在，或不在您的管辖范围内" if response.status == 404 else error["message"]
-        page = _admin_page(request, response.status, message)
-        if retry_after := response.headers.get("retry-after"):
-            page.headers["Retry-After"] = retry_after
-        return page
+        kept = {name: value for name, value in response.headers.items() if name.lower() in ("allow", "retry-after")}
+        return _admin_page(request, response.status, message, kept)
     return response
 
 
@@ -92,9 +106,13 @@ def _api_error(request: Request, exc: Exception) -> HTTPResponse:
         return error_response(503, "service.busy", "服务繁忙，请稍后再试", headers={"Retry-After": "5"})
     if isinstance(exc, ValidationError):
         return error_response(422, "request.invalid", "请求参数不符合要求", validation_details(exc))
+    if refused_by_database(exc):
+        log.warning("value refused by the database", extra={"path": request.path, "error": repr(exc)})
+        return error_response(422, "request.invalid", "请求参数超出允许的范围")
     for kind, status, code, message in _SANIC_ERRORS:
         if isinstance(exc, kind):
-            return error_response(status, code, message)
+            # Keep what Sanic says alongside, such as the `Allow` header of a 405.
+            return error_response(status, code, message, headers=dict(exc.headers) or None)
     if isinstance(exc, SanicException) and exc.status_code < 500:
         return error_response(exc.status_code, "request.rejected", "请求未被接受")
     log.exception("unhandled error", extra={"path": request.path})

@@ -3,25 +3,49 @@ one, and the contract's paging and time conventions."""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, TypeVar, get_args
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
-from sanic import Request
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter
+from sanic import Request, Sanic
 from sanic.response import HTTPResponse, json
 from sanic_ext.extensions.openapi import definitions, openapi
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
+from sanic_ext.extensions.openapi.types import Schema
 
 from models.errors import Invalid, UnsupportedMediaType
 from server.clock import SHANGHAI
 
 ShapeT = TypeVar("ShapeT", bound=BaseModel)
+HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
 
 MAX_PAGE_SIZE = 100
 MAX_DB_ID = 2**63 - 1
 
 # An id as the database can hold it: larger numbers are bad input (422), not a database error.
-DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID, json_schema_extra={"format": "int64"})]
+
+# The times PostgreSQL and Python can both hold with room to spare; outside them a date is a typo
+# (0001-01-01 cannot even be moved to UTC), answered 422 rather than a database error.
+EARLIEST = datetime(1900, 1, 1, tzinfo=SHANGHAI)
+LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=SHANGHAI)
+
+
+def _within_range(value: datetime) -> datetime:
+    local = value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+    if not EARLIEST <= local <= LATEST:
+        raise ValueError("时间须在 1900-01-01 至 2999-12-31 之间")
+    return local
+
+
+# A time coming in (a filter or a field of a body): ISO 8601, without an offset read as Beijing time.
+BoundedDateTime = Annotated[
+    datetime,
+    AfterValidator(_within_range),
+    Field(description="ISO 8601 时间，1900 至 2999 年；不带时区时按北京时间"),
+]
 
 # Times leave the server in ISO 8601 with the Asia/Shanghai offset, as the contract says.
 LocalTime = Annotated[datetime, PlainSerializer(lambda value: value.astimezone(SHANGHAI).isoformat(), return_type=str)]
@@ -90,6 +114,9 @@ class ErrorEnvelope(Shape):
     error: ErrorBody
 
 
+ERROR_STATUSES = "400 / 401 / 403 / 404 / 409 / 413 / 415 / 422 / 429（带 Retry-After）/ 5xx"
+
+
 def documented(
     summary: str,
     *,
@@ -100,28 +127,50 @@ def documented(
     secured: str | None = None,
     query: type[BaseModel] | None = None,
     description: str | None = None,
-) -> Any:
-    """Describe a route in the OpenAPI document from the same pydantic shapes the handler uses."""
+    plain_text: bool = False,
+) -> Callable[[HandlerT], HandlerT]:
+    """Describe a route in the OpenAPI document from the same pydantic shapes the handler uses:
+    the body (required), the query parameters with their types and bounds, the path parameters
+    (from the handler's signature: an int is a database id) and the answers, errors included."""
+    answer = (
+        {"text/plain": {"type": "string"}}
+        if plain_text
+        else {"application/json": schema_of(response) if response else {}}
+    )
     responses = [
-        definitions.Response({"application/json": schema_of(response) if response else {}}, status=status),
+        definitions.Response(answer, status=status),
         definitions.Response(
             {"application/json": schema_of(ErrorEnvelope)},
             status="default",
-            description="错误：{error: {code, message, details}}",
+            description=f"错误（{ERROR_STATUSES}）：{{error: {{code, message, details}}}}",
         ),
     ]
-    parameters = [
-        definitions.Parameter(name, _query_type(info.annotation), location="query", required=info.is_required())
-        for name, info in (query.model_fields.items() if query else [])
-    ]
-    return openapi.definition(
-        summary=summary,
-        description=description,
-        tag=tag,
-        body={"application/json": schema_of(body)} if body else None,
-        response=responses,
-        parameter=parameters or None,
-        secured={secured: []} if secured else None,
+
+    def decorate(handler: HandlerT) -> HandlerT:
+        parameters = _path_parameters(handler) + (_query_parameters(query) if query else [])
+        return openapi.definition(
+            summary=summary,
+            description=description,
+            tag=tag,
+            body=definitions.RequestBody({"application/json": schema_of(body)}, required=True) if body else None,
+            response=responses,
+            parameter=parameters or None,
+            secured={secured: []} if secured else None,
+        )(handler)
+
+    return decorate
+
+
+def add_security_schemes(app: Sanic) -> None:
+    """The bearer tokens that `documented(secured=...)` names."""
+    app.ext.openapi.add_security_scheme(
+        "worker", "http", bearer_format="JWT", description="职工/专家：POST /api/v1/auth/wechat-login 返回的 token"
+    )
+    app.ext.openapi.add_security_scheme(
+        "staff",
+        "http",
+        bearer_format="JWT",
+        description="工作人员：POST /api/v1/admin/auth/login 返回的 token（管理后台页面用会话 Cookie，不在本文档中）",
     )
 
 
@@ -133,7 +182,57 @@ def schema_of(shape: type[BaseModel]) -> dict[str, Any]:
     return schema
 
 
-def _query_type(annotation: Any) -> type:
-    candidates = [arg for arg in get_args(annotation) if arg is not type(None)] or [annotation]
-    kind = candidates[0]
-    return kind if kind in (int, float, bool) else str
+class _JsonSchema(Schema):
+    """A JSON schema written by pydantic, passed through sanic-ext untouched (its own `Schema`
+    keeps only the keys it knows, and reads a plain dict as an object's properties)."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self._fields = schema
+
+    def serialize(self) -> dict[str, Any]:
+        return self._fields
+
+
+def _path_parameters(handler: Callable[..., Any]) -> list[definitions.Parameter]:
+    """The handler's arguments after the request are its path parameters."""
+    arguments = list(inspect.signature(handler, eval_str=True).parameters.values())[1:]
+    return [
+        definitions.Parameter(
+            argument.name,
+            _JsonSchema(_ID_SCHEMA if argument.annotation is int else TypeAdapter(argument.annotation).json_schema()),
+            location="path",
+            required=True,
+        )
+        for argument in arguments
+    ]
+
+
+def _query_parameters(query: type[BaseModel]) -> list[definitions.Parameter]:
+    schema = schema_of(query)
+    required = set(schema.get("required", []))
+    parameters = []
+    for name, field in schema["properties"].items():
+        field.pop("title", None)
+        description = field.pop("description", None)
+        parameters.append(
+            definitions.Parameter(
+                name,
+                _JsonSchema(_without_null(field)),
+                location="query",
+                required=name in required,
+                description=description,
+            )
+        )
+    return parameters
+
+
+def _without_null(field: dict[str, Any]) -> dict[str, Any]:
+    """An optional query parameter is one that is left out, not one sent as `null`."""
+    options = [option for option in field.get("anyOf", []) if option != {"type": "null"}]
+    if len(options) != 1:
+        return field
+    rest = {key: value for key, value in field.items() if key != "anyOf" and not (key == "default" and value is None)}
+    return {**options[0], **rest}
+
+
+_ID_SCHEMA = TypeAdapter(DbId).json_schema()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,12 +82,12 @@ def backend_env(backend: str, data_dir: Path, database_url: str) -> dict[str, st
     return env
 
 
-@pytest.fixture(scope="session", params=[BACKEND])
-async def stack(
-    request: pytest.FixtureRequest, sandbox_url: str, tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path
+@asynccontextmanager
+async def running_stack(
+    backend: str, sandbox_url: str, data_dir: Path, log_path: Path, **overrides: str
 ) -> AsyncIterator[Stack]:
-    backend = request.param
-    data_dir = tmp_path_factory.mktemp(backend)
+    """A migrated server with the demo data on `backend`, on its own database (and Redis prefix),
+    stopped and dropped afterwards; `overrides` are extra settings."""
     database_name = database_url = ""
     if backend == "production":
         redis.Redis.from_url(PRODUCTION_REDIS_URL, socket_connect_timeout=3).ping()
@@ -96,27 +97,28 @@ async def stack(
         PORT=str(port),
         WECHAT_API_BASE_URL=sandbox_url,
         **backend_env(backend, data_dir, database_url),
+        **overrides,
     )
-    for command in ("migrate", "load-demo"):
-        done = run_command(env, command)
-        assert done.returncode == 0, done.stdout + done.stderr
-    server = Process("server", env, artifacts_dir / f"server-{backend}.log").start("run")
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        data_dir=data_dir,
-        database_url=env.get("DATABASE_URL", ""),
-        redis_url=env.get("REDIS_URL", ""),
-        redis_prefix=env.get("REDIS_PREFIX", "gonghui:"),
-        secret_key=SECRET_KEY,
-    )
-    base_url = f"http://127.0.0.1:{port}"
+    server: Process | None = None
     try:
+        for command in ("migrate", "load-demo"):
+            done = run_command(env, command)
+            assert done.returncode == 0, done.stdout + done.stderr
+        server = Process("server", env, log_path).start("run")
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            data_dir=data_dir,
+            database_url=env.get("DATABASE_URL", ""),
+            redis_url=env.get("REDIS_URL", ""),
+            redis_prefix=env.get("REDIS_PREFIX", "gonghui:"),
+            secret_key=SECRET_KEY,
+        )
+        base_url = f"http://127.0.0.1:{port}"
         wait_until_answering(f"{base_url}/readyz", server.process)  # type: ignore[arg-type]
-        await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
         yield Stack(backend, base_url, sandbox_url, env, settings)
     finally:
-        server.stop()
-        await Tortoise.close_connections()
+        if server:
+            server.stop()
         if database_name:
             await drop_scratch_database(PRODUCTION_DATABASE_URL, database_name)
 
@@ -138,6 +140,20 @@ def start_servers(stack: Stack, name: str, count: int = 1, **overrides: str) -> 
             server.stop()
         raise
     return servers, urls
+
+
+@pytest.fixture(scope="session", params=[BACKEND])
+async def stack(
+    request: pytest.FixtureRequest, sandbox_url: str, tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path
+) -> AsyncIterator[Stack]:
+    backend = request.param
+    data_dir = tmp_path_factory.mktemp(backend)
+    async with running_stack(backend, sandbox_url, data_dir, artifacts_dir / f"server-{backend}.log") as started:
+        await Tortoise.init(config=tortoise_config(started.settings), _enable_global_fallback=True)
+        try:
+            yield started
+        finally:
+            await Tortoise.close_connections()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import random
 import time
@@ -70,6 +71,13 @@ async def login_staff(api: httpx.AsyncClient, username: str, password: str = STA
     answer = await api.post("/api/v1/admin/auth/login", json={"username": username, "password": password})
     assert answer.status_code == 200, answer.text
     return answer.json()["token"]
+
+
+def signed_callback_params(token: str, timestamp: int | None = None, nonce: str | None = None) -> dict[str, str]:
+    """The query WeChat signs a callback with: sha1 over the sorted token, timestamp and nonce."""
+    timestamp_text, nonce = str(timestamp or int(time.time())), nonce or uuid.uuid4().hex[:10]
+    signature = hashlib.sha1("".join(sorted([token, timestamp_text, nonce])).encode()).hexdigest()
+    return {"signature": signature, "timestamp": timestamp_text, "nonce": nonce}
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -11,16 +11,19 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from openpyxl import Workbook
+from pydantic import TypeAdapter
 from sanic import Request
 from sanic.response import HTTPResponse, html, raw, redirect
 from sanic_ext.extensions.openapi import openapi
 
 from models.accounts import STAFF_ROLE_LABELS, StaffRole
 from models.audit import record
-from models.errors import Unauthorized
+from models.errors import Invalid, Unauthorized
 from server.auth.guards import admit_staff
 from server.clock import SHANGHAI
-from server.http import MAX_DB_ID
+from server.http import MAX_DB_ID, BoundedDateTime
+
+_BOUNDED_TIME = TypeAdapter(BoundedDateTime)
 
 Page = Callable[..., Awaitable[HTTPResponse]]
 EXPORT_ROW_LIMIT = 50_000
@@ -76,18 +79,23 @@ def optional_bool(text: str) -> bool | None:
 
 
 def optional_int(text: str) -> int | None:
-    return int(text) if text.isdigit() and 0 < int(text) <= MAX_DB_ID else None
+    """An id or page number from a form or query string: ASCII digits only (`isdigit()` also
+    takes "²" and "４"), within what the database holds; empty means not given."""
+    text = text.strip()
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit() and 0 < int(text) <= MAX_DB_ID):
+        raise Invalid("request.invalid_number", "编号或页码须为正整数")
+    return int(text)
 
 
 def optional_date(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI) if text else None
-    except ValueError:
-        return None
+    """A date or time from a filter, within the range every shape accepts; empty means not given."""
+    return _BOUNDED_TIME.validate_python(text) if text.strip() else None
 
 
 def page_number(request: Request) -> int:
-    return min(max(1, optional_int(request.args.get("page", "1")) or 1), 1_000_000)
+    return min(optional_int(request.args.get("page", "")) or 1, 1_000_000)
 
 
 async def listing(request: Request, query: Any, total: int | None = None) -> dict[str, Any]:

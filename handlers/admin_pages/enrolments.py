@@ -124,11 +124,14 @@ async def enrolment_export(request: Request) -> HTTPResponse:
 @page_guard()
 async def batch_approve(request: Request) -> HTTPResponse:
     done, failed = 0, 0
-    for raw_id in dict.fromkeys(form_values(request, "ids")):
+    ids = [optional_int(raw_id) for raw_id in form_values(request, "ids")]
+    for enrolment_id in dict.fromkeys(ids):
+        if enrolment_id is None:
+            continue
         try:
-            await enrolments.approve(request.ctx.scope, int(raw_id), request.ctx.actor)
+            await enrolments.approve(request.ctx.scope, enrolment_id, request.ctx.actor)
             done += 1
-        except (DomainError, ValueError):
+        except DomainError:
             failed += 1
     back = form_value(request, "back", "/admin/enrolments")
     separator = "&" if "?" in back else "?"

@@ -181,7 +181,7 @@ async def test_caseworker_outside_the_subtree_gets_404(api: httpx.AsyncClient) -
     )
     for method, path in [("get", ""), ("post", "/approve"), ("post", "/reveal-id")]:
         answer = await api.request(method, f"/api/v1/admin/enrolments/{enrolment_id}{path}", headers=bearer(shenzhen))
-        assert_error(answer, 404, "not_found")
+        assert_error(answer, 404, "record.not_found")
     listed = (await api.get("/api/v1/admin/enrolments", params={"page_size": 100}, headers=bearer(shenzhen))).json()
     assert enrolment_id not in [item["id"] for item in listed["items"]]
     assert (await Enrolment.get(id=enrolment_id)).status == "submitted"
@@ -233,7 +233,7 @@ async def test_filters_search_and_batch_approve(api: httpx.AsyncClient) -> None:
         "/api/v1/admin/enrolments/batch-approve", json={"ids": [*ids, 999999999]}, headers=bearer(staff_token)
     )
     results = batch.json()["results"]
-    assert [r["ok"] for r in results] == [True, True, True, False] and results[3]["code"] == "not_found"
+    assert [r["ok"] for r in results] == [True, True, True, False] and results[3]["code"] == "record.not_found"
     approved = (
         await api.get("/api/v1/admin/enrolments", params={"status": "approved"}, headers=bearer(staff_token))
     ).json()

@@ -74,7 +74,7 @@ async def test_transfer_is_reviewed_by_the_receiving_union(api: httpx.AsyncClien
     assert_error(
         await api.post(f"/api/v1/admin/membership-changes/{change_id}/approve", json={}, headers=bearer(zhongshan)),
         404,
-        "not_found",
+        "record.not_found",
     )
     listed = (await api.get("/api/v1/admin/membership-changes", headers=bearer(shenzhen))).json()
     assert change_id in [item["id"] for item in listed["items"]]
@@ -96,12 +96,10 @@ async def test_withdrawal_is_reviewed_by_the_current_union(api: httpx.AsyncClien
     change_id = (
         await api.post("/api/v1/me/membership/withdrawal", json={"reason": "离开本地"}, headers=bearer(token))
     ).json()["id"]
+    reject = f"/api/v1/admin/membership-changes/{change_id}/reject"
+    assert_error(await api.post(reject, json={}, headers=bearer(staff_token)), 422, "request.invalid")
     assert_error(
-        await api.post(
-            f"/api/v1/admin/membership-changes/{change_id}/reject", json={"reason": ""}, headers=bearer(staff_token)
-        ),
-        422,
-        "membership.reason_required",
+        await api.post(reject, json={"reason": "  "}, headers=bearer(staff_token)), 422, "membership.reason_required"
     )
     approved = await api.post(
         f"/api/v1/admin/membership-changes/{change_id}/approve", json={}, headers=bearer(staff_token)

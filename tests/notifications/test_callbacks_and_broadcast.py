@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 import uuid
@@ -33,17 +32,12 @@ from tests.factories import (
     make_org,
     make_staff,
     sandbox_messages,
+    signed_callback_params,
     worker_with_profile,
 )
 from tests.harness import Process, free_port, wait_until_answering
 
 pytestmark = pytest.mark.usefixtures("dispatcher")
-
-
-def signed_params(token: str, timestamp: int | None = None, nonce: str | None = None) -> dict[str, str]:
-    timestamp_text, nonce = str(timestamp or int(time.time())), nonce or uuid.uuid4().hex[:10]
-    signature = hashlib.sha1("".join(sorted([token, timestamp_text, nonce])).encode()).hexdigest()
-    return {"signature": signature, "timestamp": timestamp_text, "nonce": nonce}
 
 
 def event_xml(sender: str, event: str, extra: str = "", to: str = "gh_union") -> str:
@@ -56,9 +50,11 @@ def event_xml(sender: str, event: str, extra: str = "", to: str = "gh_union") ->
 
 async def test_verification_echo_and_bad_or_stale_signatures(api: httpx.AsyncClient, stack) -> None:
     token = stack.settings.wechat_callback_token
-    echoed = await api.get("/api/v1/wechat/callback/official", params={**signed_params(token), "echostr": "hello123"})
+    echoed = await api.get(
+        "/api/v1/wechat/callback/official", params={**signed_callback_params(token), "echostr": "hello123"}
+    )
     assert echoed.status_code == 200 and echoed.text == "hello123"
-    forged = signed_params("not-our-token")
+    forged = signed_callback_params("not-our-token")
     assert_error(
         await api.get("/api/v1/wechat/callback/official", params={**forged, "echostr": "x"}),
         403,
@@ -69,13 +65,15 @@ async def test_verification_echo_and_bad_or_stale_signatures(api: httpx.AsyncCli
         403,
         "wechat.bad_signature",
     )
-    stale = signed_params(token, timestamp=int(time.time()) - 3600)
+    stale = signed_callback_params(token, timestamp=int(time.time()) - 3600)
     assert_error(
         await api.post("/api/v1/wechat/callback/official", params=stale, content=event_xml("o", "x")),
         403,
         "wechat.stale_callback",
     )
-    assert_error(await api.get("/api/v1/wechat/callback/other", params=signed_params(token)), 404, "route.not_found")
+    assert_error(
+        await api.get("/api/v1/wechat/callback/other", params=signed_callback_params(token)), 404, "route.not_found"
+    )
 
 
 async def test_retries_are_handled_once_and_reused_signatures_refused(api: httpx.AsyncClient, stack) -> None:
@@ -91,7 +89,7 @@ async def test_retries_are_handled_once_and_reused_signatures_refused(api: httpx
         "<PopupScene>0</PopupScene></List></SubscribeMsgPopupEvent>",
         to="gh_mini",
     )
-    params = signed_params(stack.settings.wechat_callback_token)
+    params = signed_callback_params(stack.settings.wechat_callback_token)
     for _ in range(3):  # WeChat's retries of one push
         answer = await api.post("/api/v1/wechat/callback/miniprogram", params=params, content=popup)
         assert answer.status_code == 200 and answer.text == "success"
@@ -116,14 +114,14 @@ async def test_retries_are_handled_once_and_reused_signatures_refused(api: httpx
     }
     answer = await api.post(
         "/api/v1/wechat/callback/miniprogram",
-        params=signed_params(stack.settings.wechat_callback_token),
+        params=signed_callback_params(stack.settings.wechat_callback_token),
         content=json.dumps(change),
     )
     assert answer.text == "success"
     assert (await SubscriptionBalance.get(user_id=me["user"]["id"], template_id="sbx-review-result")).balance == 0
     garbled = await api.post(
         "/api/v1/wechat/callback/miniprogram",
-        params=signed_params(stack.settings.wechat_callback_token),
+        params=signed_callback_params(stack.settings.wechat_callback_token),
         content="<xml><oops",
     )
     assert_error(garbled, 422, "wechat.bad_body")
@@ -135,7 +133,7 @@ async def test_followers_get_template_messages_and_their_results(api: httpx.Asyn
     user = await User.get(id=(await api.get("/api/v1/me", headers=bearer(worker_token))).json()["user"]["id"])
     await User.filter(id=user.id).update(unionid=f"sandbox-union-{name}")
     oa_openid = f"sandbox-oa-{name}"
-    params = signed_params(stack.settings.wechat_callback_token)
+    params = signed_callback_params(stack.settings.wechat_callback_token)
     answer = await api.post(
         "/api/v1/wechat/callback/official", params=params, content=event_xml(oa_openid, "subscribe")
     )
@@ -162,7 +160,9 @@ async def test_followers_get_template_messages_and_their_results(api: httpx.Asyn
         f"<MsgID>{delivered.msgid}</MsgID><Status><![CDATA[failed:user block]]></Status>",
     )
     await api.post(
-        "/api/v1/wechat/callback/official", params=signed_params(stack.settings.wechat_callback_token), content=finish
+        "/api/v1/wechat/callback/official",
+        params=signed_callback_params(stack.settings.wechat_callback_token),
+        content=finish,
     )
     blocked = await NotificationDelivery.get(id=delivered.id)
     assert blocked.status == DeliveryStatus.FAILED and "user block" in blocked.last_error
@@ -177,7 +177,7 @@ async def test_safe_mode_messages_are_decrypted(stack, tmp_path) -> None:
         wait_until_answering(f"{url}/healthz", server.process)
         name = f"safe-{uuid.uuid4().hex[:8]}"
         crypto = WeChatCrypto(stack.settings.wechat_callback_token, aes_key, stack.settings.wechat_official_appid)
-        params = signed_params(stack.settings.wechat_callback_token)
+        params = signed_callback_params(stack.settings.wechat_callback_token)
         encrypted = crypto.encrypt_message(
             event_xml(f"sandbox-oa-{name}", "subscribe"), params["nonce"], params["timestamp"]
         )
@@ -188,9 +188,9 @@ async def test_safe_mode_messages_are_decrypted(stack, tmp_path) -> None:
             answer = await client.post(callback, content=encrypted, params={**params, **aes})
             assert answer.status_code == 200 and answer.text == "success"
             assert await OfficialAccountFollower.exists(oa_openid=f"sandbox-oa-{name}")
-            forged = {**signed_params(stack.settings.wechat_callback_token), **aes, "msg_signature": "0" * 40}
+            forged = {**signed_callback_params(stack.settings.wechat_callback_token), **aes, "msg_signature": "0" * 40}
             assert_error(await client.post(callback, content=encrypted, params=forged), 403, "wechat.bad_signature")
-            plain = signed_params(stack.settings.wechat_callback_token)
+            plain = signed_callback_params(stack.settings.wechat_callback_token)
             sent_plain = await client.post(
                 callback, content=event_xml(f"sandbox-oa-{name}-2", "subscribe"), params=plain
             )

@@ -148,5 +148,7 @@ async def test_delivery_log_is_confined_to_the_subtree(api, caseworker) -> None:
     log = (await api.get("/api/v1/admin/notifications", params={"page_size": 100}, headers=bearer(shenzhen))).json()
     assert delivery.id not in [item["id"] for item in log["items"]]
     assert_error(
-        await api.post(f"/api/v1/admin/notifications/{delivery.id}/resend", headers=bearer(shenzhen)), 404, "not_found"
+        await api.post(f"/api/v1/admin/notifications/{delivery.id}/resend", headers=bearer(shenzhen)),
+        404,
+        "record.not_found",
     )

@@ -76,14 +76,6 @@ async def test_a_union_admin_cannot_disable_a_peer_or_a_superadmin(stack) -> Non
         assert done.status_code == 302
 
 
-async def test_ids_too_large_for_the_database_are_bad_input(api: httpx.AsyncClient) -> None:
-    huge = 10**20
-    assert_error(await api.get(f"/api/v1/orgs/{huge}"), 404, "not_found")
-    assert_error(await api.get("/api/v1/orgs", params={"parent_id": huge}), 422, "request.invalid")
-    token, _ = await worker_with_profile(api)
-    assert_error(await apply(api, token, huge), 422, "request.invalid")
-
-
 async def test_consent_only_for_known_templates(api: httpx.AsyncClient) -> None:
     token, _ = await worker_with_profile(api)
     answer = await api.post("/api/v1/me/subscriptions", json={"results": {"x" * 300: "accept"}}, headers=bearer(token))

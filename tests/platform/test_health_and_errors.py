@@ -111,3 +111,43 @@ async def test_openapi_document_is_valid_and_complete(api: httpx.AsyncClient) ->
     docs_page = await api.get("/api/v1/docs")
     assert docs_page.status_code == 200 and "接口文档" in docs_page.text
     assert "cdn" not in docs_page.text.lower()
+
+
+async def test_openapi_document_is_exact(api: httpx.AsyncClient) -> None:
+    document = (await api.get("/api/v1/openapi.json")).json()
+    schemes = document["components"]["securitySchemes"]
+    assert {name: (scheme["type"], scheme["scheme"].lower()) for name, scheme in schemes.items()} == {
+        "worker": ("http", "bearer"),
+        "staff": ("http", "bearer"),
+    }
+    operations = [(path, method, op) for path, item in document["paths"].items() for method, op in item.items()]
+    assert not [path for path, _, _ in operations if path.startswith("/admin")], "the admin pages are not API"
+    for path, method, operation in operations:
+        for requirement in operation.get("security", []):
+            assert set(requirement) <= set(schemes), (path, method)
+        if "requestBody" in operation:
+            assert operation["requestBody"]["required"] is True, (path, method)
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path" and parameter["name"].endswith("_id"):
+                assert parameter["schema"] == {
+                    "type": "integer",
+                    "format": "int64",
+                    "minimum": 1,
+                    "maximum": 2**63 - 1,
+                }, (path, parameter)
+        assert "default" in operation["responses"], (path, method)
+
+    def query(path: str, name: str) -> dict:
+        parameters = document["paths"][path]["get"]["parameters"]
+        return next(p["schema"] for p in parameters if p["in"] == "query" and p["name"] == name)
+
+    assert query("/api/v1/orgs", "parent_id")["type"] == "integer"
+    assert query("/api/v1/orgs", "q")["maxLength"] == 100
+    assert query("/api/v1/admin/enrolments", "page_size")["maximum"] == 100
+    assert query("/api/v1/admin/enrolments", "sort")["enum"] == ["submitted_at", "-submitted_at", "name", "-name"]
+    assert query("/api/v1/admin/enrolments", "status") == {"$ref": "#/components/schemas/EnrolmentStatus"}
+    assert query("/api/v1/admin/audit", "since")["format"] == "date-time"
+    assert query("/api/v1/admin/members", "occupation")["maxLength"] == 32
+    assert query("/api/v1/me/inbox", "unread")["type"] == "boolean"
+    reject = document["paths"]["/api/v1/admin/membership-changes/{change_id}/reject"]["post"]
+    assert reject["requestBody"]["content"]["application/json"]["schema"]["required"] == ["reason"]
