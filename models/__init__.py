@@ -14,4 +14,6 @@ MODEL_MODULES = [
     "models.enrolment",
     "models.idempotency",
     "models.kernel.history",
+    "models.kernel.assignment",
+    "models.kernel.ratings",
 ]
