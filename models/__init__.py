@@ -13,4 +13,6 @@ MODEL_MODULES = [
     "models.membership",
     "models.enrolment",
     "models.idempotency",
+    "models.kernel.calendar",
+    "models.kernel.timers",
 ]
