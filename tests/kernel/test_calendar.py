@@ -96,7 +96,13 @@ async def test_a_union_override_applies_to_its_subtree_and_the_nearest_wins(stac
     saturday, friday_evening = date(2026, 3, 7), at(2026, 3, 6, 17)
     await override_day(saturday, True, town.id, "镇街服务日")
 
-    for org_id, working in ((town.id, True), (below.id, True), (beside.id, False), (zhongshan.id, False), (None, False)):
+    for org_id, working in (
+        (town.id, True),
+        (below.id, True),
+        (beside.id, False),
+        (zhongshan.id, False),
+        (None, False),
+    ):
         calendar = await WorkdayCalendar.load(org_id)
         assert calendar.is_working_day(saturday) is working, org_id
         expected = at(2026, 3, 7, 10) if working else at(2026, 3, 9, 10)
