@@ -26,7 +26,7 @@ query for the overrides of a union's chain) and the admin actions at the bottom.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -365,6 +365,17 @@ async def year_view(scope: StaffScope, year: int, org_id: int | None) -> YearVie
     return YearView(year=year, org_id=org_id, official=is_official_year(year), days=calendar.special_days(year))
 
 
+OverrideListener = Callable[[date, int | None], Awaitable[object]]
+_listeners: list[OverrideListener] = []
+
+
+def on_override_change(listener: OverrideListener) -> None:
+    """Call `listener(day, org_id)` in the transaction of every override set or removed: the
+    timers module replans the deadlines that the day moves."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
 def _override_facts(row: CalendarOverride | None) -> dict[str, object] | None:
     return None if row is None else {"working": row.working, "note": row.note}
 
@@ -392,6 +403,8 @@ async def set_override(
             else:
                 row.working, row.note, row.entered_by_id, row.entered_by_name = working, note, actor.id, actor.name
                 await row.save(update_fields=["working", "note", "entered_by_id", "entered_by_name", "updated_at"])
+            for listener in _listeners:
+                await listener(day, org_id)
             await record(
                 actor,
                 "calendar.override_set",
@@ -417,6 +430,8 @@ async def remove_override(scope: StaffScope, *, day: date, org_id: int | None, a
                 "calendar.override_not_found", "该日期没有设置过调整", {"date": day.isoformat(), "org_id": org_id}
             )
         await row.delete()
+        for listener in _listeners:
+            await listener(day, org_id)
         await record(
             actor,
             "calendar.override_removed",

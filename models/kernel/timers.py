@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from tortoise import fields
@@ -34,9 +34,9 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from models.errors import Conflict, Invalid, NotFound
-from models.kernel.calendar import Calendar, CalendarKind, load_calendar
-from models.orgs import Org
-from server.clock import now
+from models.kernel.calendar import Calendar, CalendarKind, load_calendar, on_override_change
+from models.orgs import Org, in_subtree
+from server.clock import SHANGHAI, now
 
 DEFAULT_RISK_PERCENT = 80
 SWEEP_BATCH = 200
@@ -409,6 +409,33 @@ async def retry_timer(timer_id: int) -> SlaTimer:
         timer.next_check_at = _next_check(timer)
         await timer.save()
     return timer
+
+
+async def replan_timers(day: date, org_id: int | None) -> int:
+    """Running working-day timers whose open segment reaches `day`, in the union's subtree (or
+    anywhere, for a nationwide change), get their risk and due instants again on the calendar as
+    it now stands: an override entered while they run moves their deadlines. Returns how many."""
+    start = datetime.combine(day, time.min, SHANGHAI)
+    query = SlaTimer.filter(
+        status=TimerStatus.RUNNING,
+        calendar=CalendarKind.WORKDAYS,
+        segment_started_at__lt=start + timedelta(days=1),
+        due_at__gte=start,
+    )
+    if org_id is not None:
+        query = in_subtree(query, org_id)
+    timers = await query.select_for_update()
+    calendars: dict[int | None, Calendar] = {}
+    for timer in timers:
+        if timer.org_id not in calendars:
+            calendars[timer.org_id] = await load_calendar(CalendarKind.WORKDAYS, timer.org_id)
+        assert timer.segment_started_at is not None  # running
+        _plan_segment(timer, calendars[timer.org_id], timer.segment_started_at)
+        await timer.save(update_fields=["risk_at", "due_at", "estimated", "next_check_at", "updated_at"])
+    return len(timers)
+
+
+on_override_change(replan_timers)
 
 
 # --- the sweep --------------------------------------------------------------------------------

@@ -289,28 +289,30 @@ async def test_a_failing_handler_sets_its_timer_aside_and_the_others_still_fire(
 
 
 async def test_a_timer_in_a_year_the_library_does_not_know_runs_estimated(stack) -> None:
-    org = await make_org(await demo_org("中山市总工会"))
+    zhongshan = await demo_org("中山市总工会")
+    org, beside = await make_org(zhongshan), await make_org(zhongshan)
+
+    async def thursday_evening_timer(org_id: int) -> SlaTimer:
+        return await start_timer(
+            case_type=unique("t"),
+            case_id=next(_case_ids),
+            kind="resolution",
+            org_id=org_id,
+            target_minutes=120,
+            at=at(2027, 2, 4, 17),
+        )
+
     # 2027: the holidays package estimates Spring Festival (5 and 8-10 February off).
-    estimated = await start_timer(
-        case_type=unique("t"),
-        case_id=next(_case_ids),
-        kind="resolution",
-        org_id=org.id,
-        target_minutes=120,
-        at=at(2027, 2, 4, 17),
-    )
-    assert estimated.estimated and estimated.due_at == at(2027, 2, 11, 10)
-    reading = await state(estimated, at(2027, 2, 8, 9))
+    running, elsewhere = await thursday_evening_timer(org.id), await thursday_evening_timer(beside.id)
+    assert running.estimated and running.due_at == at(2027, 2, 11, 10)
+    reading = await state(running, at(2027, 2, 8, 9))
     assert reading.estimated and reading.state == SlaState.ON_TRACK and reading.elapsed_minutes == 60
 
-    # The union's admin enters the published working Saturday; timers started after it use it.
+    # The union's admin enters the published working Saturday: the union's running timers move,
+    # a timer elsewhere does not, and timers started later use it.
     await override_day(date(2027, 2, 6), True, org.id, "春节调休上班")
-    after = await start_timer(
-        case_type=unique("t"),
-        case_id=next(_case_ids),
-        kind="resolution",
-        org_id=org.id,
-        target_minutes=120,
-        at=at(2027, 2, 4, 17),
-    )
-    assert after.due_at == at(2027, 2, 6, 10) and after.estimated
+    moved = await SlaTimer.get(id=running.id)
+    assert moved.due_at == at(2027, 2, 6, 10) and moved.risk_at == at(2027, 2, 6, 9, 36)
+    assert moved.next_check_at == moved.risk_at and moved.estimated
+    assert (await SlaTimer.get(id=elsewhere.id)).due_at == at(2027, 2, 11, 10)
+    assert (await thursday_evening_timer(org.id)).due_at == at(2027, 2, 6, 10)
