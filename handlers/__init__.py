@@ -8,6 +8,7 @@ from sanic import Sanic
 from handlers import (
     admin_audit,
     admin_auth,
+    admin_calendar,
     admin_enrolment,
     admin_membership,
     admin_notifications,
@@ -38,6 +39,7 @@ def register_blueprints(app: Sanic) -> None:
         admin_membership,
         admin_notifications,
         admin_audit,
+        admin_calendar,
     ):
         app.blueprint(module.bp)
     app.blueprint(admin_pages.bp)

@@ -10,7 +10,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0006_identity_ascii')]
+    dependencies = [('models', '0007_kernel_timers')]
 
     initial = False
 

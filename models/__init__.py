@@ -16,4 +16,6 @@ MODEL_MODULES = [
     "models.kernel.history",
     "models.kernel.assignment",
     "models.kernel.ratings",
+    "models.kernel.calendar",
+    "models.kernel.timers",
 ]

@@ -182,7 +182,7 @@ async def test_every_admin_api_route_needs_a_staff_token(api: httpx.AsyncClient)
         if not path.startswith("/api/v1/admin/") or path in ("/api/v1/admin/auth/login", "/api/v1/admin/auth/session"):
             continue
         concrete = path.replace("{enrolment_id}", "1").replace("{change_id}", "1").replace("{delivery_id}", "1")
-        concrete = concrete.replace("{broadcast_id}", "1")
+        concrete = concrete.replace("{broadcast_id}", "1").replace("{day}", "2026-01-01")
         for method in operations:
             answer = await api.request(method.upper(), concrete, json={})
             assert answer.status_code == 401, (method, path, answer.text)
