@@ -38,9 +38,9 @@ from sanic import Request, Sanic
 from sanic.response import HTTPResponse, json
 
 from benchmarks.common import asyncpg_url, forget_redis_keys
-from models.identity import id_check_char, mask_id_number
 from models.orgs import OrgType
-from models.profiles import ID_CONTEXT
+from models.profiles.identity import id_check_char, mask_id_number
+from models.profiles.tables import ID_CONTEXT
 from server.clock import SHANGHAI
 from server.crypto import IdCipher
 from server.settings import Settings

@@ -9,7 +9,7 @@ from sanic.response import HTTPResponse
 
 from models.accounts import STAFF_ROLE_LABELS, StaffAccount, StaffRole, SubjectKind
 from models.orgs import Org
-from models.staff import authenticate_staff, change_password
+from models.unions.staff import authenticate_staff, change_password
 from server.auth.cookies import ADMIN_SESSION_COOKIE, clear_cookie, require_same_origin, set_cookie
 from server.auth.guards import client_ip, staff_required
 from server.auth.tokens import IssuedToken

@@ -9,8 +9,8 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from handlers.enrolment import EnrolmentDetail, EnrolmentOut, enrolment_detail, enrolment_out, org_names
-from models import enrolment as enrolments
-from models.enrolment import EnrolmentStatus
+from models.enrolment import actions, queries, tables
+from models.enrolment.tables import EnrolmentStatus
 from models.errors import DomainError
 from server.auth.guards import staff_required
 from server.http import BoundedDateTime, DbId, PageQuery, Shape, documented, parse_body, parse_query, respond
@@ -73,7 +73,7 @@ async def list_enrolments(request: Request) -> HTTPResponse:
     query = parse_query(request, AdminEnrolmentQuery)
     if query.org_id is not None:
         await request.ctx.scope.require(query.org_id)
-    scoped = enrolments.reviewable_enrolments(
+    scoped = queries.reviewable_enrolments(
         request.ctx.scope,
         status=query.status,
         org_id=query.org_id,
@@ -94,7 +94,7 @@ async def list_enrolments(request: Request) -> HTTPResponse:
 @documented("入会申请详情与办理记录", tag="admin-enrolment", response=EnrolmentDetail, secured="staff")
 @staff_required()
 async def get_enrolment(request: Request, enrolment_id: int) -> HTTPResponse:
-    enrolment = await request.ctx.scope.get(enrolments.Enrolment.all(), id=enrolment_id)
+    enrolment = await request.ctx.scope.get(tables.Enrolment.all(), id=enrolment_id)
     return respond(await enrolment_detail(enrolment))
 
 
@@ -104,7 +104,7 @@ async def get_enrolment(request: Request, enrolment_id: int) -> HTTPResponse:
 )
 @staff_required()
 async def approve(request: Request, enrolment_id: int) -> HTTPResponse:
-    enrolment = await enrolments.approve(request.ctx.scope, enrolment_id, request.ctx.actor)
+    enrolment = await actions.approve(request.ctx.scope, enrolment_id, request.ctx.actor)
     return respond(await enrolment_detail(enrolment))
 
 
@@ -115,7 +115,7 @@ async def approve(request: Request, enrolment_id: int) -> HTTPResponse:
 @staff_required()
 async def reject(request: Request, enrolment_id: int) -> HTTPResponse:
     body = parse_body(request, ReasonIn)
-    enrolment = await enrolments.reject(request.ctx.scope, enrolment_id, body.reason, request.ctx.actor)
+    enrolment = await actions.reject(request.ctx.scope, enrolment_id, body.reason, request.ctx.actor)
     return respond(await enrolment_detail(enrolment))
 
 
@@ -130,7 +130,7 @@ async def reject(request: Request, enrolment_id: int) -> HTTPResponse:
 @staff_required()
 async def return_for_information(request: Request, enrolment_id: int) -> HTTPResponse:
     body = parse_body(request, ReasonIn)
-    enrolment = await enrolments.return_for_information(request.ctx.scope, enrolment_id, body.reason, request.ctx.actor)
+    enrolment = await actions.return_for_information(request.ctx.scope, enrolment_id, body.reason, request.ctx.actor)
     return respond(await enrolment_detail(enrolment))
 
 
@@ -138,7 +138,7 @@ async def return_for_information(request: Request, enrolment_id: int) -> HTTPRes
 @documented("查看完整身份证号（记入审计日志）", tag="admin-enrolment", response=RevealOut, secured="staff")
 @staff_required()
 async def reveal_id(request: Request, enrolment_id: int) -> HTTPResponse:
-    number = await enrolments.reveal_id_number(
+    number = await actions.reveal_id_number(
         request.ctx.scope, enrolment_id, request.app.ctx.cipher, request.ctx.actor
     )
     return respond(RevealOut(id_number=number))
@@ -154,7 +154,7 @@ async def batch_approve(request: Request) -> HTTPResponse:
     results = []
     for enrolment_id in dict.fromkeys(body.ids):
         try:
-            await enrolments.approve(request.ctx.scope, enrolment_id, request.ctx.actor)
+            await actions.approve(request.ctx.scope, enrolment_id, request.ctx.actor)
             results.append(BatchResult(id=enrolment_id, ok=True))
         except DomainError as exc:
             results.append(BatchResult(id=enrolment_id, ok=False, code=exc.code, message=exc.message))

@@ -8,19 +8,17 @@ from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from models.identity import mask_phone
-from models.membership import (
+from models.membership.actions import decide_change
+from models.membership.queries import MemberFilter, member_list, subtree_figures
+from models.membership.tables import (
     MEMBERSHIP_STATUS_LABELS,
     ChangeKind,
     ChangeStatus,
-    MemberFilter,
     Membership,
     MembershipChange,
     MembershipStatus,
-    decide_change,
-    member_list,
-    subtree_figures,
 )
+from models.profiles.identity import mask_phone
 from server.auth.guards import staff_required
 from server.http import DbId, LocalTime, PageQuery, Shape, documented, parse_body, parse_query, respond
 

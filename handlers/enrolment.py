@@ -6,11 +6,12 @@ from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from models import enrolment as enrolments
-from models.enrolment import MACHINE, STATUS_LABELS, Enrolment, EnrolmentStatus
-from models.identity import mask_phone
+from models.enrolment import actions, queries
+from models.enrolment.machine import MACHINE
+from models.enrolment.tables import STATUS_LABELS, Enrolment, EnrolmentStatus
 from models.kernel.history import history_of
 from models.orgs import Org
+from models.profiles.identity import mask_phone
 from server.auth.guards import worker_required
 from server.http import DbId, LocalTime, PageQuery, Shape, documented, parse_body, parse_query, respond
 from server.idempotency import idempotent
@@ -86,9 +87,9 @@ def enrolment_out(enrolment: Enrolment, org_name: str) -> EnrolmentOut:
         id_number=enrolment.id_masked,
         phone=mask_phone(enrolment.phone),
         occupation=enrolment.occupation,
-        occupation_label=enrolments.occupation_label(enrolment),
+        occupation_label=queries.occupation_label(enrolment),
         platform=enrolment.platform,
-        platform_label=enrolments.platform_label(enrolment),
+        platform_label=queries.platform_label(enrolment),
         is_gig_worker=enrolment.is_gig_worker,
         note=enrolment.note,
         reason=enrolment.reason,
@@ -133,7 +134,7 @@ async def enrolment_detail(enrolment: Enrolment) -> EnrolmentDetail:
 @idempotent
 async def submit(request: Request) -> HTTPResponse:
     body = parse_body(request, EnrolmentIn)
-    enrolment = await enrolments.submit(
+    enrolment = await actions.submit(
         request.ctx.user,
         body.org_id,
         body.occupation,
@@ -152,7 +153,7 @@ async def submit(request: Request) -> HTTPResponse:
 @worker_required
 async def list_own(request: Request) -> HTTPResponse:
     page = parse_query(request, PageQuery)
-    query = enrolments.own_enrolments(request.ctx.user)
+    query = queries.own_enrolments(request.ctx.user)
     total = await query.count()
     items = await query.order_by("-id").offset(page.offset).limit(page.page_size)
     names = await org_names({item.org_id for item in items})
@@ -163,7 +164,7 @@ async def list_own(request: Request) -> HTTPResponse:
 @documented("入会申请详情，含办理记录", tag="enrolment", response=EnrolmentDetail, secured="worker")
 @worker_required
 async def get_own(request: Request, enrolment_id: int) -> HTTPResponse:
-    return respond(await enrolment_detail(await enrolments.own_enrolment(request.ctx.user, enrolment_id)))
+    return respond(await enrolment_detail(await queries.own_enrolment(request.ctx.user, enrolment_id)))
 
 
 @bp.post("/<enrolment_id:int>/resubmit")
@@ -178,7 +179,7 @@ async def get_own(request: Request, enrolment_id: int) -> HTTPResponse:
 @idempotent
 async def resubmit(request: Request, enrolment_id: int) -> HTTPResponse:
     body = parse_body(request, ResubmitIn)
-    enrolment = await enrolments.resubmit(request.ctx.user, enrolment_id, body.note, request.ctx.actor)
+    enrolment = await actions.resubmit(request.ctx.user, enrolment_id, body.note, request.ctx.actor)
     return respond(await enrolment_detail(enrolment))
 
 
@@ -187,5 +188,5 @@ async def resubmit(request: Request, enrolment_id: int) -> HTTPResponse:
 @worker_required
 @idempotent
 async def withdraw(request: Request, enrolment_id: int) -> HTTPResponse:
-    enrolment = await enrolments.withdraw(request.ctx.user, enrolment_id, request.ctx.actor)
+    enrolment = await actions.withdraw(request.ctx.user, enrolment_id, request.ctx.actor)
     return respond(await enrolment_detail(enrolment))

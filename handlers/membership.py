@@ -7,16 +7,10 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from models.errors import NotFound
-from models.membership import (
-    MEMBERSHIP_STATUS_LABELS,
-    ChangeKind,
-    ChangeStatus,
-    MembershipStatus,
-    active_membership,
-    issue_card,
-    request_change,
-    verify_card,
-)
+from models.membership.actions import request_change
+from models.membership.card import issue_card, verify_card
+from models.membership.queries import active_membership
+from models.membership.tables import MEMBERSHIP_STATUS_LABELS, ChangeKind, ChangeStatus, MembershipStatus
 from models.orgs import Org
 from server.auth.guards import client_ip, worker_required
 from server.http import DbId, LocalTime, Shape, documented, parse_body, respond

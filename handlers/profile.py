@@ -7,7 +7,8 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from models.catalogue import OCCUPATIONS, PLATFORMS, label_of
-from models.profiles import ProfileInput, WorkerProfile, save_profile
+from models.profiles.actions import ProfileInput, save_profile
+from models.profiles.tables import WorkerProfile
 from server.auth.guards import worker_required
 from server.http import LocalTime, Shape, documented, parse_body, respond
 

@@ -8,9 +8,9 @@ from sanic.response import HTTPResponse
 from handlers.profile import ProfileOut, profile_out
 from models.accounts import SubjectKind, User, find_or_create_worker
 from models.audit import Actor, record
-from models.membership import active_membership
+from models.membership.queries import active_membership
 from models.orgs import Org
-from models.profiles import WorkerProfile
+from models.profiles.tables import WorkerProfile
 from server.auth.guards import client_ip, worker_required
 from server.clock import now
 from server.http import LocalTime, Shape, documented, parse_body, respond

@@ -1,7 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from models.enrolment import EnrolmentStatus
-from models.membership import ChangeKind, ChangeStatus, MembershipStatus
+from models.enrolment.tables import EnrolmentStatus
+from models.membership.tables import ChangeKind, ChangeStatus, MembershipStatus
 from models.notifications import Channel, DeliveryStatus
 from orjson import loads
 from tortoise.fields.base import OnDelete

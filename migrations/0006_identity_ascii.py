@@ -7,7 +7,7 @@ from tortoise.migrations import operations as ops
 
 
 async def repair_identities(apps, schema_editor) -> None:
-    from models.identity_repair import repair_stored_identities
+    from models.profiles.identity_repair import repair_stored_identities
     from server.crypto import IdCipher
     from server.settings import load_settings
 

@@ -79,7 +79,7 @@ def cmd_create_staff(settings: Settings, args: argparse.Namespace) -> None:
     from models.accounts import StaffRole
     from models.audit import Actor
     from models.orgs import Org
-    from models.staff import create_staff
+    from models.unions.staff import create_staff
 
     password = args.password or getpass.getpass("password: ")
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from models.accounts import StaffAccount, StaffRole
 from models.audit import Actor
 from models.orgs import Org, OrgType, create_org
-from models.staff import create_staff
+from models.unions.staff import create_staff
 
 
 @dataclass

@@ -31,7 +31,7 @@ from typing import Any
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from models.membership import Membership, MembershipStatus
+from models.membership.tables import Membership, MembershipStatus
 from models.notifications import (
     Broadcast,
     BroadcastStatus,

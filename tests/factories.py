@@ -14,7 +14,7 @@ import httpx
 from models.accounts import StaffAccount, StaffRole, User
 from models.audit import Actor
 from models.orgs import Org, OrgType, create_org
-from models.staff import create_staff
+from models.unions.staff import create_staff
 
 _sequence = itertools.count(1)
 TEST_ACTOR = Actor("system", None, "tests")
@@ -94,7 +94,7 @@ def assert_error(answer: httpx.Response, status: int, code: str) -> dict:
 
 def make_id_number(region: str = "442000", born: str | None = None) -> str:
     """A valid, random 18-character national ID number."""
-    from models.identity import id_check_char
+    from models.profiles.identity import id_check_char
 
     born = born or f"{random.randint(1965, 2004)}{random.randint(1, 12):02d}{random.randint(1, 28):02d}"
     first17 = f"{region}{born}{random.randint(0, 999):03d}"

@@ -9,10 +9,10 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 from tortoise.expressions import Q
 
-from models import staff as staff_rules
 from models.accounts import STAFF_ROLE_LABELS, StaffAccount, StaffRole
 from models.errors import DomainError
 from models.orgs import Org
+from models.unions import staff as staff_rules
 
 from .common import args_of, form_value, listing, optional_int, page_guard, render
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
-from models import enrolment as enrolments
 from models.catalogue import OCCUPATIONS, PLATFORMS
-from models.enrolment import MACHINE, STATUS_LABELS, Enrolment, EnrolmentStatus
+from models.enrolment import actions, queries, tables
+from models.enrolment.machine import MACHINE
+from models.enrolment.tables import STATUS_LABELS, Enrolment, EnrolmentStatus
 from models.errors import DomainError, NotFound
-from models.identity import mask_phone
 from models.kernel.history import history_of
 from models.orgs import Org
+from models.profiles.identity import mask_phone
 
 from .common import (
     EXPORT_ROW_LIMIT,
@@ -39,7 +40,7 @@ SORT_FIELDS = {"-submitted_at": "-submitted_at", "submitted_at": "submitted_at",
 def _filtered(request: Request) -> tuple[dict[str, str], object]:
     chosen = args_of(request, FILTERS)
     status = chosen["status"] if chosen["status"] in {s.value for s in EnrolmentStatus} else None
-    query = enrolments.reviewable_enrolments(
+    query = queries.reviewable_enrolments(
         request.ctx.scope,
         status=EnrolmentStatus(status) if status else None,
         org_id=optional_int(chosen["org_id"]),
@@ -95,8 +96,8 @@ async def enrolment_export(request: Request) -> HTTPResponse:
             item.id_masked,
             mask_phone(item.phone),
             names.get(item.org_id, ""),
-            enrolments.occupation_label(item),
-            enrolments.platform_label(item),
+            queries.occupation_label(item),
+            queries.platform_label(item),
             "是" if item.is_gig_worker else "否",
             STATUS_LABELS[item.status],
             item.submitted_at,
@@ -129,7 +130,7 @@ async def batch_approve(request: Request) -> HTTPResponse:
         if enrolment_id is None:
             continue
         try:
-            await enrolments.approve(request.ctx.scope, enrolment_id, request.ctx.actor)
+            await actions.approve(request.ctx.scope, enrolment_id, request.ctx.actor)
             done += 1
         except DomainError:
             failed += 1
@@ -150,9 +151,9 @@ async def _detail(request: Request, enrolment: Enrolment, **extra: object) -> HT
         history=history,
         status_labels=STATUS_LABELS,
         phone=mask_phone(enrolment.phone),
-        occupation=enrolments.occupation_label(enrolment),
-        platform=enrolments.platform_label(enrolment),
-        reviewable=enrolment.status in enrolments.REVIEWABLE,
+        occupation=queries.occupation_label(enrolment),
+        platform=queries.platform_label(enrolment),
+        reviewable=enrolment.status in tables.REVIEWABLE,
         **extra,
     )
 
@@ -172,11 +173,11 @@ async def decide(request: Request, enrolment_id: int, action: str) -> HTTPRespon
     reason = form_value(request, "reason")
     try:
         if action == "approve":
-            await enrolments.approve(request.ctx.scope, enrolment_id, request.ctx.actor)
+            await actions.approve(request.ctx.scope, enrolment_id, request.ctx.actor)
         elif action == "reject":
-            await enrolments.reject(request.ctx.scope, enrolment_id, reason, request.ctx.actor)
+            await actions.reject(request.ctx.scope, enrolment_id, reason, request.ctx.actor)
         else:
-            await enrolments.return_for_information(request.ctx.scope, enrolment_id, reason, request.ctx.actor)
+            await actions.return_for_information(request.ctx.scope, enrolment_id, reason, request.ctx.actor)
     except DomainError as exc:
         if exc.status == 404:
             raise
@@ -188,7 +189,7 @@ async def decide(request: Request, enrolment_id: int, action: str) -> HTTPRespon
 @bp.post("/enrolments/<enrolment_id:int>/reveal-id")
 @page_guard()
 async def reveal(request: Request, enrolment_id: int) -> HTTPResponse:
-    number = await enrolments.reveal_id_number(
+    number = await actions.reveal_id_number(
         request.ctx.scope, enrolment_id, request.app.ctx.cipher, request.ctx.actor
     )
     enrolment = await request.ctx.scope.get(Enrolment.all(), id=enrolment_id)

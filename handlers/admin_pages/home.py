@@ -5,8 +5,8 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from models.enrolment import queue_counts, weekly_submissions
-from models.membership import subtree_figures
+from models.enrolment.queries import queue_counts, weekly_submissions
+from models.membership.queries import subtree_figures
 from models.notifications import DeliveryStatus, NotificationDelivery
 from models.orgs import Org
 

@@ -8,16 +8,10 @@ from sanic.response import HTTPResponse
 from tortoise.queryset import QuerySet
 
 from models.catalogue import OCCUPATIONS, PLATFORMS, label_of
-from models.identity import mask_phone
-from models.membership import (
-    MEMBERSHIP_STATUS_LABELS,
-    MemberFilter,
-    Membership,
-    MembershipChange,
-    MembershipStatus,
-    member_list,
-)
+from models.membership.queries import MemberFilter, member_list
+from models.membership.tables import MEMBERSHIP_STATUS_LABELS, Membership, MembershipChange, MembershipStatus
 from models.orgs import Org
+from models.profiles.identity import mask_phone
 
 from .common import (
     EXPORT_ROW_LIMIT,

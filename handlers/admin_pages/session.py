@@ -13,7 +13,7 @@ from sanic_ext.extensions.openapi import openapi
 
 from models.accounts import SubjectKind
 from models.errors import DomainError, Invalid, TooManyAttempts
-from models.staff import authenticate_staff, change_password
+from models.unions.staff import authenticate_staff, change_password
 from server.auth.cookies import (
     ADMIN_SESSION_COOKIE,
     LOGIN_NONCE_COOKIE,

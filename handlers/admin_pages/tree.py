@@ -5,10 +5,10 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
-from models import org_admin
 from models.accounts import StaffRole
 from models.errors import DomainError
 from models.orgs import ORG_TYPE_LABELS, Org, OrgType, child_counts
+from models.unions import tree_admin
 
 from .common import args_of, form_value, listing, optional_int, page_guard, render
 
@@ -50,7 +50,7 @@ async def org_list(request: Request) -> HTTPResponse:
 @page_guard(*MANAGERS)
 async def add_child(request: Request, parent_id: int) -> HTTPResponse:
     try:
-        await org_admin.add_child(
+        await tree_admin.add_child(
             request.ctx.scope,
             parent_id,
             form_value(request, "name"),
@@ -73,7 +73,7 @@ async def update_org(request: Request, org_id: int) -> HTTPResponse:
     back = form_value(request, "back", "/admin/orgs")
     back = back if back.startswith("/admin/") else "/admin/orgs"
     try:
-        await org_admin.update(
+        await tree_admin.update(
             request.ctx.scope,
             org_id,
             form_value(request, "name"),

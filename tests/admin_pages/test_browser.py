@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from playwright.async_api import BrowserContext
 
 from models.accounts import StaffRole
-from models.enrolment import Enrolment
+from models.enrolment.tables import Enrolment
 from tests.admin_pages.conftest import log_in
 from tests.factories import (
     STAFF_PASSWORD,

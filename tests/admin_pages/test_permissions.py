@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from models.accounts import StaffRole
-from models.membership import Membership
+from models.membership.tables import Membership
 from models.notifications import Broadcast, NotificationDelivery
 from tests.factories import STAFF_PASSWORD, apply, bearer, demo_org, make_staff, worker_with_profile
 
@@ -145,7 +145,7 @@ async def test_actions_outside_the_subtree_are_404_and_change_nothing(world: Wor
     )
     assert answer.status_code == 404
     assert before == 404
-    from models.enrolment import Enrolment
+    from models.enrolment.tables import Enrolment
 
     assert (await Enrolment.get(id=world.outside["enrolment"])).status == "submitted"
 
@@ -156,7 +156,7 @@ async def test_writes_without_the_csrf_token_are_refused(world: World, pattern: 
     assert missing.status_code == 403 and "页面已过期" in missing.text
     forged = await world.union_admin.client.post(pattern.format(**world.inside), data={**form, "csrf_token": "0" * 64})
     assert forged.status_code == 403
-    from models.enrolment import Enrolment
+    from models.enrolment.tables import Enrolment
 
     assert (await Enrolment.get(id=world.inside["enrolment"])).status == "submitted"
 

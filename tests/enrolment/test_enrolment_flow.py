@@ -9,7 +9,7 @@ import httpx
 
 from models.accounts import StaffRole
 from models.audit import AuditEntry
-from models.enrolment import Enrolment
+from models.enrolment.tables import Enrolment
 from models.notifications import Notification, NotificationDelivery
 from tests.factories import (
     apply,

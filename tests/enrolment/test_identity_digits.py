@@ -7,9 +7,9 @@ import httpx
 from tortoise import connections
 
 from models.audit import AuditEntry
-from models.identity_repair import repair_stored_identities
 from models.orgs import Org
-from models.profiles import ID_CONTEXT, WorkerProfile
+from models.profiles.identity_repair import repair_stored_identities
+from models.profiles.tables import ID_CONTEXT, WorkerProfile
 from server.crypto import IdCipher
 from tests.conftest import Stack
 from tests.factories import (

@@ -8,7 +8,8 @@ import httpx
 
 from models.accounts import StaffRole
 from models.catalogue import OCCUPATIONS
-from models.membership import Membership, issue_card
+from models.membership.card import issue_card
+from models.membership.tables import Membership
 from models.orgs import Org, OrgType
 from server.crypto import CardSigner
 from tests.factories import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 
 from models.audit import AuditEntry
-from models.identity import id_check_char
-from models.profiles import WorkerProfile
+from models.profiles.identity import id_check_char
+from models.profiles.tables import WorkerProfile
 from server.crypto import IdCipher, Sealed
 from tests.factories import assert_error, bearer, login_worker, make_id_number, profile_body
 

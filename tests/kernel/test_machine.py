@@ -6,7 +6,8 @@ import httpx
 import pytest
 
 from models.audit import Actor, AuditEntry
-from models.enrolment import MACHINE, Enrolment, EnrolmentStatus
+from models.enrolment.machine import MACHINE
+from models.enrolment.tables import Enrolment, EnrolmentStatus
 from models.errors import Conflict, Forbidden, Invalid, NotFound
 from models.kernel.history import CaseEvent, history_of
 from models.kernel.machine import NEW, StateMachine, Step, move, transition

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from models.accounts import StaffRole
-from models.enrolment import Enrolment, EnrolmentStatus
+from models.enrolment.tables import Enrolment, EnrolmentStatus
 from models.notifications import OfficialAccountFollower
-from models.profiles import WorkerProfile
+from models.profiles.tables import WorkerProfile
 from tests.factories import (
     STAFF_PASSWORD,
     applicant,

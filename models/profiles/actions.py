@@ -1,61 +1,21 @@
-"""A worker's profile: who they are and what they do.
-
-The ID number is kept only sealed (AES-GCM, key id beside it), as a blind index for lookups and
-as its masked form for display. The phone number comes preferably from WeChat's phone button
-(then marked verified), typed in otherwise.
+"""Saving a worker's profile.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tortoise import fields
 from tortoise.exceptions import IntegrityError
-from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from models.accounts import User
 from models.audit import Actor, record
 from models.catalogue import OCCUPATIONS, PLATFORMS, check_choice
 from models.errors import Conflict, Invalid
-from models.identity import mask_id_number, mask_phone, normalise_id_number, normalise_phone
+from models.profiles.identity import mask_id_number, normalise_id_number, normalise_phone
+from models.profiles.tables import ID_CONTEXT, WorkerProfile
 from server.clock import now
-from server.crypto import IdCipher, Sealed
-
-ID_CONTEXT = "id_number"
-
-
-class WorkerProfile(Model):
-    id = fields.BigIntField(primary_key=True)
-    user: fields.OneToOneRelation[User] = fields.OneToOneField(
-        "models.User", related_name="profile", on_delete=fields.CASCADE
-    )
-    real_name = fields.CharField(max_length=32)
-    phone = fields.CharField(max_length=11)
-    phone_verified = fields.BooleanField(default=False)
-    id_key_id = fields.CharField(max_length=16)
-    id_ciphertext = fields.CharField(max_length=128)
-    id_blind_index = fields.CharField(max_length=64, db_index=True)
-    id_masked = fields.CharField(max_length=18)
-    occupation = fields.CharField(max_length=32)
-    occupation_other = fields.CharField(max_length=32, default="")
-    platform = fields.CharField(max_length=32, default="none")
-    platform_other = fields.CharField(max_length=32, default="")
-    city = fields.CharField(max_length=32)
-    district = fields.CharField(max_length=32, default="")
-    updated_at = fields.DatetimeField(auto_now=True)
-
-    user_id: int
-
-    class Meta:
-        table = "worker_profiles"
-
-    @property
-    def phone_masked(self) -> str:
-        return mask_phone(self.phone)
-
-    def sealed_id(self) -> Sealed:
-        return Sealed(self.id_key_id, self.id_ciphertext)
+from server.crypto import IdCipher
 
 
 @dataclass(frozen=True)
@@ -129,8 +89,8 @@ async def save_profile(user: User, data: ProfileInput, cipher: IdCipher, actor: 
 
 async def _identity_in_use(user_id: int) -> bool:
     """A member, or an applicant, keeps the ID number the union knows them by."""
-    from models.enrolment import OPEN, Enrolment  # enrolment builds on profiles
-    from models.membership import Membership, MembershipStatus
+    from models.enrolment.tables import OPEN, Enrolment
+    from models.membership.tables import Membership, MembershipStatus
 
     return await Membership.exists(user_id=user_id, status=MembershipStatus.ACTIVE) or await Enrolment.exists(
         user_id=user_id, status__in=list(OPEN)

@@ -22,8 +22,8 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from models.identity import ascii_form, is_ascii_digits, mask_id_number
-from models.profiles import ID_CONTEXT
+from models.profiles.identity import ascii_form, is_ascii_digits, mask_id_number
+from models.profiles.tables import ID_CONTEXT
 from server.clock import now
 from server.crypto import IdCipher, Sealed
 

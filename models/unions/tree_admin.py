@@ -7,8 +7,8 @@ from tortoise.transactions import in_transaction
 
 from models.audit import Actor, record
 from models.errors import Forbidden, Invalid
-from models.identity import ascii_form, is_ascii_digits
 from models.orgs import Org, OrgType, create_org
+from models.profiles.identity import ascii_form, is_ascii_digits
 from models.scope import StaffScope
 
 

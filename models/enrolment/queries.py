@@ -1,0 +1,95 @@
+"""Reading applications: the worker's own, the caseworker's review queue and its figures.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from tortoise.queryset import QuerySet
+
+from models.accounts import User
+from models.catalogue import OCCUPATIONS, PLATFORMS, label_of
+from models.enrolment.tables import REVIEWABLE, Enrolment, EnrolmentStatus
+from models.errors import NotFound
+from models.orgs import in_subtree
+from models.scope import StaffScope
+from server.clock import now
+
+
+def own_enrolments(user: User) -> QuerySet[Enrolment]:
+    return Enrolment.filter(user_id=user.id)
+
+
+async def own_enrolment(user: User, enrolment_id: int) -> Enrolment:
+    found = await own_query(user, enrolment_id).first()
+    if found is None:
+        raise not_found(enrolment_id)
+    return found
+
+
+def own_query(user: User, enrolment_id: int) -> QuerySet[Enrolment]:
+    return Enrolment.filter(id=enrolment_id, user_id=user.id)
+
+
+def not_found(enrolment_id: int) -> NotFound:
+    return NotFound("enrolment.not_found", "入会申请不存在", {"id": enrolment_id})
+
+
+def reviewable_enrolments(
+    scope: StaffScope,
+    *,
+    status: EnrolmentStatus | None = None,
+    org_id: int | None = None,
+    is_gig_worker: bool | None = None,
+    occupation: str | None = None,
+    platform: str | None = None,
+    submitted_from: datetime | None = None,
+    submitted_to: datetime | None = None,
+    q: str | None = None,
+) -> QuerySet[Enrolment]:
+    query = scope.restrict(Enrolment.all())
+    if org_id is not None:
+        query = in_subtree(query, org_id)
+    filters = {
+        "status": status,
+        "is_gig_worker": is_gig_worker,
+        "occupation": occupation,
+        "platform": platform,
+        "submitted_at__gte": submitted_from,
+        "submitted_at__lt": submitted_to,
+    }
+    query = query.filter(**{key: value for key, value in filters.items() if value is not None})
+    if q:
+        query = query.filter(real_name__icontains=q.strip())
+    return query
+
+
+def occupation_label(enrolment: Enrolment) -> str:
+    return label_of(OCCUPATIONS, enrolment.occupation, enrolment.occupation_other)
+
+
+def platform_label(enrolment: Enrolment) -> str:
+    return label_of(PLATFORMS, enrolment.platform, enrolment.platform_other)
+
+
+REVIEW_DUE_DAYS = 3
+
+
+async def queue_counts(scope: StaffScope) -> dict[str, int]:
+    waiting = scope.restrict(Enrolment.filter(status__in=list(REVIEWABLE)))
+    overdue = waiting.filter(submitted_at__lt=now() - timedelta(days=REVIEW_DUE_DAYS))
+    return {"waiting": await waiting.count(), "overdue": await overdue.count()}
+
+
+async def weekly_submissions(scope: StaffScope, weeks: int = 8) -> list[tuple[str, int]]:
+    """Applications per week, oldest first, labelled by the week's Monday."""
+    today = now().date()
+    monday = today - timedelta(days=today.weekday())
+    found = []
+    for back in range(weeks - 1, -1, -1):
+        start = datetime.combine(monday - timedelta(weeks=back), time.min, tzinfo=now().tzinfo)
+        count = await scope.restrict(
+            Enrolment.filter(submitted_at__gte=start, submitted_at__lt=start + timedelta(weeks=1))
+        ).count()
+        found.append((start.strftime("%m-%d"), count))
+    return found
