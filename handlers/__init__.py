@@ -1,45 +1,69 @@
 """HTTP handlers: thin Sanic blueprints that parse, authorise, call the domain and shape the
-answer. No rule about enrolments, orders or requests lives here."""
+answer. No rule about enrolments, orders or requests lives here.
+
+A package per domain, mirroring `models/`, with one module per audience: `worker` (the
+mini-program), `admin_api` (staff API clients), `admin_pages` (the caseworker's server-rendered
+pages under /admin). No handler module imports another; what two audiences share lives in the
+domain's `shapes` module, and what every page shares in `handlers/pages.py`.
+"""
 
 from __future__ import annotations
 
-from sanic import Sanic
+from sanic import Blueprint, Sanic
 
-from handlers import (
-    admin_audit,
-    admin_auth,
-    admin_calendar,
-    admin_enrolment,
-    admin_membership,
-    admin_notifications,
-    admin_pages,
-    enrolment,
+from handlers import health
+from handlers.audit import admin_api as audit_api
+from handlers.audit import admin_pages as audit_pages
+from handlers.auth import staff_api, staff_pages, worker
+from handlers.calendar import admin_api as calendar_api
+from handlers.desk import home_page
+from handlers.enrolment import admin_api as enrolment_api
+from handlers.enrolment import admin_pages as enrolment_pages
+from handlers.enrolment import worker as enrolment_worker
+from handlers.membership import admin_api as membership_api
+from handlers.membership import admin_pages as membership_pages
+from handlers.membership import worker as membership_worker
+from handlers.notifications import admin_api as notifications_api
+from handlers.notifications import admin_pages as notifications_pages
+from handlers.notifications import wechat_callback
+from handlers.notifications import worker as notifications_worker
+from handlers.profiles import worker as profile_worker
+from handlers.unions import public as unions_public
+from handlers.unions import staff_pages as unions_staff_pages
+from handlers.unions import tree_pages as unions_tree_pages
+
+API = (
     health,
-    membership,
-    notifications,
-    orgs,
-    profile,
+    worker,
+    profile_worker,
+    unions_public,
+    enrolment_worker,
+    membership_worker,
+    notifications_worker,
     wechat_callback,
-    worker_auth,
+    staff_api,
+    enrolment_api,
+    membership_api,
+    notifications_api,
+    audit_api,
+    calendar_api,
+)
+# The caseworker's admin pages: server-rendered (Jinja2 through sanic-ext), in Chinese, working
+# without JavaScript for the essentials; each calls the same domain functions as the admin API
+# and goes through the same guards and scope.
+ADMIN_PAGES = (
+    staff_pages,
+    home_page,
+    enrolment_pages,
+    membership_pages,
+    notifications_pages,
+    unions_tree_pages,
+    unions_staff_pages,
+    audit_pages,
 )
 
 
 def register_blueprints(app: Sanic) -> None:
-    for module in (
-        health,
-        worker_auth,
-        profile,
-        orgs,
-        enrolment,
-        membership,
-        notifications,
-        wechat_callback,
-        admin_auth,
-        admin_enrolment,
-        admin_membership,
-        admin_notifications,
-        admin_audit,
-        admin_calendar,
-    ):
+    for module in API:
         app.blueprint(module.bp)
-    app.blueprint(admin_pages.bp)
+    app.blueprint(Blueprint.group(*(module.bp for module in ADMIN_PAGES), url_prefix="/admin"))

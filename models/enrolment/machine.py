@@ -1,5 +1,4 @@
-"""The enrolment state machine, as a table of the case kernel.
-"""
+"""The enrolment state machine, as a table of the case kernel."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""What the worker reads at each step of their application.
-"""
+"""What the worker reads at each step of their application."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Reading applications: the worker's own, the caseworker's review queue and its figures.
-"""
+"""Reading applications: the worker's own, the caseworker's review queue and its figures."""
 
 from __future__ import annotations
 

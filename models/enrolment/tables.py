@@ -1,5 +1,4 @@
-"""Enrolment applications: their table and states.
-"""
+"""Enrolment applications: their table and states."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Admission, member numbers and tallies, and membership changes reviewed by the right union.
-"""
+"""Admission, member numbers and tallies, and membership changes reviewed by the right union."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The electronic member card: a signed, expiring payload that partners verify.
-"""
+"""The electronic member card: a signed, expiring payload that partners verify."""
 
 from __future__ import annotations
 

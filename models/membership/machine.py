@@ -1,5 +1,4 @@
-"""The state machine of a membership change (transfer or withdrawal), on the case kernel.
-"""
+"""The state machine of a membership change (transfer or withdrawal), on the case kernel."""
 
 from __future__ import annotations
 

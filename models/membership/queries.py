@@ -1,5 +1,4 @@
-"""Reading memberships: a person's active one, member lists and subtree figures.
-"""
+"""Reading memberships: a person's active one, member lists and subtree figures."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Memberships, transfers and withdrawals, member numbers and the member tallies.
-"""
+"""Memberships, transfers and withdrawals, member numbers and the member tallies."""
 
 from __future__ import annotations
 

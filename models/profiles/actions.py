@@ -1,5 +1,4 @@
-"""Saving a worker's profile.
-"""
+"""Saving a worker's profile."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""A worker's profile: who they are, with the ID number sealed, indexed and masked.
-"""
+"""A worker's profile: who they are, with the ID number sealed, indexed and masked."""
 
 from __future__ import annotations
 

@@ -6,11 +6,11 @@ from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from models.catalogue import OCCUPATIONS, PLATFORMS, label_of
+from handlers.profiles.shapes import ProfileOut, profile_out
+from models.catalogue import OCCUPATIONS, PLATFORMS
 from models.profiles.actions import ProfileInput, save_profile
-from models.profiles.tables import WorkerProfile
 from server.auth.guards import worker_required
-from server.http import LocalTime, Shape, documented, parse_body, respond
+from server.http import Shape, documented, parse_body, respond
 
 bp = Blueprint("profile", url_prefix="/api/v1")
 
@@ -28,20 +28,6 @@ class ProfileIn(Shape):
     district: str = Field("", max_length=32)
 
 
-class ProfileOut(Shape):
-    real_name: str
-    id_number: str = Field(description="脱敏：4401**********1234")
-    phone: str = Field(description="脱敏：138****1234")
-    phone_verified: bool
-    occupation: str
-    occupation_label: str
-    platform: str
-    platform_label: str
-    city: str
-    district: str
-    updated_at: LocalTime
-
-
 class Choice(Shape):
     code: str
     label: str
@@ -50,22 +36,6 @@ class Choice(Shape):
 class CatalogueOut(Shape):
     occupations: list[Choice]
     platforms: list[Choice]
-
-
-def profile_out(profile: WorkerProfile) -> ProfileOut:
-    return ProfileOut(
-        real_name=profile.real_name,
-        id_number=profile.id_masked,
-        phone=profile.phone_masked,
-        phone_verified=profile.phone_verified,
-        occupation=profile.occupation,
-        occupation_label=label_of(OCCUPATIONS, profile.occupation, profile.occupation_other),
-        platform=profile.platform,
-        platform_label=label_of(PLATFORMS, profile.platform, profile.platform_other),
-        city=profile.city,
-        district=profile.district,
-        updated_at=profile.updated_at,
-    )
 
 
 @bp.put("/me/profile")

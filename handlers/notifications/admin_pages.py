@@ -5,6 +5,7 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, redirect
 
+from handlers.pages import args_of, form_value, listing, optional_int, page_guard, render
 from models.errors import DomainError
 from models.notifications import (
     DELIVERY_STATUS_LABELS,
@@ -16,8 +17,6 @@ from models.notifications import (
     resend,
 )
 from models.orgs import Org
-
-from .common import args_of, form_value, listing, optional_int, page_guard, render
 
 bp = Blueprint("admin_pages_notifications")
 

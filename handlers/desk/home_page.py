@@ -5,12 +5,11 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
+from handlers.pages import page_guard, render
 from models.enrolment.queries import queue_counts, weekly_submissions
 from models.membership.queries import subtree_figures
 from models.notifications import DeliveryStatus, NotificationDelivery
 from models.orgs import Org
-
-from .common import page_guard, render
 
 bp = Blueprint("admin_pages_home")
 

@@ -6,16 +6,7 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
-from models.catalogue import OCCUPATIONS, PLATFORMS
-from models.enrolment import actions, queries, tables
-from models.enrolment.machine import MACHINE
-from models.enrolment.tables import STATUS_LABELS, Enrolment, EnrolmentStatus
-from models.errors import DomainError, NotFound
-from models.kernel.history import history_of
-from models.orgs import Org
-from models.profiles.identity import mask_phone
-
-from .common import (
+from handlers.pages import (
     EXPORT_ROW_LIMIT,
     args_of,
     form_value,
@@ -29,6 +20,14 @@ from .common import (
     with_query,
     xlsx,
 )
+from models.catalogue import OCCUPATIONS, PLATFORMS
+from models.enrolment import actions, queries, tables
+from models.enrolment.machine import MACHINE
+from models.enrolment.tables import STATUS_LABELS, Enrolment, EnrolmentStatus
+from models.errors import DomainError, NotFound
+from models.kernel.history import history_of
+from models.orgs import Org
+from models.profiles.identity import mask_phone
 
 bp = Blueprint("admin_pages_enrolments")
 
@@ -189,8 +188,6 @@ async def decide(request: Request, enrolment_id: int, action: str) -> HTTPRespon
 @bp.post("/enrolments/<enrolment_id:int>/reveal-id")
 @page_guard()
 async def reveal(request: Request, enrolment_id: int) -> HTTPResponse:
-    number = await actions.reveal_id_number(
-        request.ctx.scope, enrolment_id, request.app.ctx.cipher, request.ctx.actor
-    )
+    number = await actions.reveal_id_number(request.ctx.scope, enrolment_id, request.app.ctx.cipher, request.ctx.actor)
     enrolment = await request.ctx.scope.get(Enrolment.all(), id=enrolment_id)
     return await _detail(request, enrolment, full_id=number)

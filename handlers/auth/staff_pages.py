@@ -11,6 +11,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 from sanic_ext.extensions.openapi import openapi
 
+from handlers.pages import form_value, page_guard, render
 from models.accounts import SubjectKind
 from models.errors import DomainError, Invalid, TooManyAttempts
 from models.unions.staff import authenticate_staff, change_password
@@ -23,8 +24,6 @@ from server.auth.cookies import (
     set_cookie,
 )
 from server.auth.guards import client_ip
-
-from .common import form_value, page_guard, render
 
 bp = Blueprint("admin_pages_session")
 

@@ -7,13 +7,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from tortoise.queryset import QuerySet
 
-from models.catalogue import OCCUPATIONS, PLATFORMS, label_of
-from models.membership.queries import MemberFilter, member_list
-from models.membership.tables import MEMBERSHIP_STATUS_LABELS, Membership, MembershipChange, MembershipStatus
-from models.orgs import Org
-from models.profiles.identity import mask_phone
-
-from .common import (
+from handlers.pages import (
     EXPORT_ROW_LIMIT,
     args_of,
     listing,
@@ -24,6 +18,11 @@ from .common import (
     with_query,
     xlsx,
 )
+from models.catalogue import OCCUPATIONS, PLATFORMS, label_of
+from models.membership.queries import MemberFilter, member_list
+from models.membership.tables import MEMBERSHIP_STATUS_LABELS, Membership, MembershipChange, MembershipStatus
+from models.orgs import Org
+from models.profiles.identity import mask_phone
 
 bp = Blueprint("admin_pages_members")
 FILTERS = ("status", "org_id", "gig", "occupation", "platform", "q", "sort")

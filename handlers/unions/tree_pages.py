@@ -5,12 +5,11 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
+from handlers.pages import args_of, form_value, listing, optional_int, page_guard, render
 from models.accounts import StaffRole
 from models.errors import DomainError
 from models.orgs import ORG_TYPE_LABELS, Org, OrgType, child_counts
 from models.unions import tree_admin
-
-from .common import args_of, form_value, listing, optional_int, page_guard, render
 
 bp = Blueprint("admin_pages_tree")
 MANAGERS = (StaffRole.UNION_ADMIN, StaffRole.SUPERADMIN)

@@ -8,7 +8,7 @@ from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from handlers.enrolment import EnrolmentDetail, EnrolmentOut, enrolment_detail, enrolment_out, org_names
+from handlers.enrolment.shapes import EnrolmentDetail, EnrolmentOut, enrolment_detail, enrolment_out, org_names
 from models.enrolment import actions, queries, tables
 from models.enrolment.tables import EnrolmentStatus
 from models.errors import DomainError
@@ -138,9 +138,7 @@ async def return_for_information(request: Request, enrolment_id: int) -> HTTPRes
 @documented("查看完整身份证号（记入审计日志）", tag="admin-enrolment", response=RevealOut, secured="staff")
 @staff_required()
 async def reveal_id(request: Request, enrolment_id: int) -> HTTPResponse:
-    number = await actions.reveal_id_number(
-        request.ctx.scope, enrolment_id, request.app.ctx.cipher, request.ctx.actor
-    )
+    number = await actions.reveal_id_number(request.ctx.scope, enrolment_id, request.app.ctx.cipher, request.ctx.actor)
     return respond(RevealOut(id_number=number))
 
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from models.accounts import StaffRole
-from models.audit import AuditEntry
-
-from .common import (
+from handlers.pages import (
     EXPORT_ROW_LIMIT,
     args_of,
     listing,
@@ -18,6 +15,8 @@ from .common import (
     with_query,
     xlsx,
 )
+from models.accounts import StaffRole
+from models.audit import AuditEntry
 
 bp = Blueprint("admin_pages_audit")
 MANAGERS = (StaffRole.UNION_ADMIN, StaffRole.SUPERADMIN)

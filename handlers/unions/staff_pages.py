@@ -9,12 +9,11 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 from tortoise.expressions import Q
 
+from handlers.pages import args_of, form_value, listing, optional_int, page_guard, render
 from models.accounts import STAFF_ROLE_LABELS, StaffAccount, StaffRole
 from models.errors import DomainError
 from models.orgs import Org
 from models.unions import staff as staff_rules
-
-from .common import args_of, form_value, listing, optional_int, page_guard, render
 
 bp = Blueprint("admin_pages_accounts")
 MANAGERS = (StaffRole.UNION_ADMIN, StaffRole.SUPERADMIN)

@@ -1,0 +1,1 @@
+"""The working-day calendar's overrides, for union admins."""

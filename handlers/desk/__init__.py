@@ -1,0 +1,1 @@
+"""The caseworker's desk: the home page of the admin pages."""

@@ -1,0 +1,1 @@
+"""Enrolment (入会): the worker's applications, and the caseworker's review through the API and the pages."""

@@ -1,0 +1,1 @@
+"""The union tree: browsing it (public), and running it (admin pages for the tree and the staff accounts)."""
