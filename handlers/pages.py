@@ -16,9 +16,10 @@ from sanic import Request
 from sanic.response import HTTPResponse, html, raw, redirect
 from sanic_ext.extensions.openapi import openapi
 
-from models.accounts import STAFF_ROLE_LABELS, StaffRole
+from models.accounts import STAFF_ROLE_LABELS
 from models.audit import record
 from models.errors import Invalid, Unauthorized
+from models.kernel.permissions import Permission
 from server.auth.guards import admit_staff
 from server.clock import SHANGHAI
 from server.http import MAX_DB_ID, BoundedDateTime
@@ -30,7 +31,7 @@ EXPORT_ROW_LIMIT = 50_000
 PAGE_SIZE = 20
 
 
-def page_guard(*roles: StaffRole) -> Callable[[Page], Page]:
+def page_guard(permission: Permission | None = None) -> Callable[[Page], Page]:
     """Staff with the admin session cookie; anyone else goes to the login page."""
 
     def decorate(handler: Page) -> Page:
@@ -38,7 +39,7 @@ def page_guard(*roles: StaffRole) -> Callable[[Page], Page]:
         @wraps(handler)
         async def guarded(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
             try:
-                staff = await admit_staff(request, roles)
+                staff = await admit_staff(request, permission)
             except Unauthorized:
                 return redirect(f"/admin/login?next={quote(request.path)}")
             if staff.must_change_password and request.path != "/admin/password":

@@ -15,6 +15,7 @@ from tortoise import connections
 from tortoise.contrib.sanic import register_tortoise
 
 from handlers import register_blueprints
+from models.kernel.permissions import Permission, may
 from server.auth.rate_limits import RateLimits
 from server.auth.tokens import TokenService
 from server.clock import SHANGHAI
@@ -84,6 +85,8 @@ def create_app(settings: Settings | None = None) -> Sanic:
     app.static("/admin/static", Path(__file__).parent / "static", name="admin_static")
     environment = app.ext.environment
     environment.filters["local"] = local_time
+    # Pages show what a staff member may do by the same permission table the guards use.
+    environment.globals["may"] = lambda staff, name: may(staff, Permission(name))
     environment.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": True}
 
     @app.before_server_start

@@ -8,8 +8,8 @@ from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from models.accounts import StaffRole
 from models.audit import AuditEntry
+from models.kernel.permissions import Permission
 from server.auth.guards import staff_required
 from server.http import BoundedDateTime, LocalTime, PageQuery, Shape, documented, parse_query, respond
 
@@ -50,7 +50,7 @@ class AuditPage(Shape):
 @documented(
     "审计日志（本级及下级工会），按时间倒序", tag="admin-audit", query=AuditQuery, response=AuditPage, secured="staff"
 )
-@staff_required(StaffRole.UNION_ADMIN, StaffRole.SUPERADMIN)
+@staff_required(Permission.AUDIT_READ)
 async def list_audit(request: Request) -> HTTPResponse:
     query = parse_query(request, AuditQuery)
     entries = request.ctx.scope.restrict(AuditEntry.all())

@@ -15,11 +15,10 @@ from handlers.pages import (
     with_query,
     xlsx,
 )
-from models.accounts import StaffRole
 from models.audit import AuditEntry
+from models.kernel.permissions import Permission
 
 bp = Blueprint("admin_pages_audit")
-MANAGERS = (StaffRole.UNION_ADMIN, StaffRole.SUPERADMIN)
 
 
 def _filtered(request: Request) -> tuple[dict[str, str], object]:
@@ -39,7 +38,7 @@ def _filtered(request: Request) -> tuple[dict[str, str], object]:
 
 
 @bp.get("/audit")
-@page_guard(*MANAGERS)
+@page_guard(Permission.AUDIT_READ)
 async def audit_list(request: Request) -> HTTPResponse:
     chosen, query = _filtered(request)
     page_of = await listing(request, query)
@@ -53,7 +52,7 @@ async def audit_list(request: Request) -> HTTPResponse:
 
 
 @bp.get("/audit/export")
-@page_guard(*MANAGERS)
+@page_guard(Permission.AUDIT_READ)
 async def audit_export(request: Request) -> HTTPResponse:
     _, query = _filtered(request)
     rows = (

@@ -9,15 +9,13 @@ from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from models.accounts import StaffRole
 from models.kernel.calendar import DaySource, remove_override, set_override, year_view
+from models.kernel.permissions import Permission
 from server.auth.guards import staff_required
 from server.clock import now
 from server.http import DbId, Shape, documented, parse_body, parse_query, respond
 
 bp = Blueprint("admin_calendar", url_prefix="/api/v1/admin/calendar")
-
-ADMINS = (StaffRole.UNION_ADMIN, StaffRole.SUPERADMIN)
 
 
 class CalendarQuery(Shape):
@@ -67,7 +65,7 @@ class OverrideTarget(Shape):
     response=YearOut,
     secured="staff",
 )
-@staff_required(*ADMINS)
+@staff_required(Permission.CALENDAR_MANAGE)
 async def show_year(request: Request) -> HTTPResponse:
     query = parse_query(request, CalendarQuery)
     scope = request.ctx.scope
@@ -88,7 +86,7 @@ async def show_year(request: Request) -> HTTPResponse:
     response=OverrideOut,
     secured="staff",
 )
-@staff_required(*ADMINS)
+@staff_required(Permission.CALENDAR_MANAGE)
 async def put_day(request: Request) -> HTTPResponse:
     body = parse_body(request, OverrideIn)
     row = await set_override(
@@ -106,7 +104,7 @@ async def put_day(request: Request) -> HTTPResponse:
 @documented(
     "撤销某日的调整，恢复上级或法定安排", tag="admin-calendar", query=OverrideTarget, status=204, secured="staff"
 )
-@staff_required(*ADMINS)
+@staff_required(Permission.CALENDAR_MANAGE)
 async def delete_day(request: Request, day: date) -> HTTPResponse:
     target = parse_query(request, OverrideTarget)
     await remove_override(request.ctx.scope, day=day, org_id=target.org_id, actor=request.ctx.actor)

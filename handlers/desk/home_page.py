@@ -7,6 +7,7 @@ from sanic.response import HTTPResponse
 
 from handlers.pages import page_guard, render
 from models.enrolment.queries import queue_counts, weekly_submissions
+from models.kernel.permissions import Permission
 from models.membership.queries import subtree_figures
 from models.notifications import DeliveryStatus, NotificationDelivery
 from models.orgs import Org
@@ -15,7 +16,7 @@ bp = Blueprint("admin_pages_home")
 
 
 @bp.get("/")
-@page_guard()
+@page_guard(Permission.DESK_USE)
 async def home(request: Request) -> HTTPResponse:
     scope = request.ctx.scope
     org = await Org.get(id=request.ctx.staff.org_id)

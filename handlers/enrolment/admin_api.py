@@ -12,6 +12,7 @@ from handlers.enrolment.shapes import EnrolmentDetail, EnrolmentOut, enrolment_d
 from models.enrolment import actions, queries, tables
 from models.enrolment.tables import EnrolmentStatus
 from models.errors import DomainError
+from models.kernel.permissions import Permission
 from server.auth.guards import staff_required
 from server.http import BoundedDateTime, DbId, PageQuery, Shape, documented, parse_body, parse_query, respond
 
@@ -68,7 +69,7 @@ class RevealOut(Shape):
     response=AdminEnrolmentPage,
     secured="staff",
 )
-@staff_required()
+@staff_required(Permission.ENROLMENTS_READ)
 async def list_enrolments(request: Request) -> HTTPResponse:
     query = parse_query(request, AdminEnrolmentQuery)
     if query.org_id is not None:
@@ -92,7 +93,7 @@ async def list_enrolments(request: Request) -> HTTPResponse:
 
 @bp.get("/<enrolment_id:int>")
 @documented("入会申请详情与办理记录", tag="admin-enrolment", response=EnrolmentDetail, secured="staff")
-@staff_required()
+@staff_required(Permission.ENROLMENTS_READ)
 async def get_enrolment(request: Request, enrolment_id: int) -> HTTPResponse:
     enrolment = await request.ctx.scope.get(tables.Enrolment.all(), id=enrolment_id)
     return respond(await enrolment_detail(enrolment))
@@ -102,7 +103,7 @@ async def get_enrolment(request: Request, enrolment_id: int) -> HTTPResponse:
 @documented(
     "批准入会：生成会员号与电子会员卡，并通知申请人", tag="admin-enrolment", response=EnrolmentDetail, secured="staff"
 )
-@staff_required()
+@staff_required(Permission.ENROLMENTS_REVIEW)
 async def approve(request: Request, enrolment_id: int) -> HTTPResponse:
     enrolment = await actions.approve(request.ctx.scope, enrolment_id, request.ctx.actor)
     return respond(await enrolment_detail(enrolment))
@@ -112,7 +113,7 @@ async def approve(request: Request, enrolment_id: int) -> HTTPResponse:
 @documented(
     "驳回入会申请（须填写原因）", tag="admin-enrolment", body=ReasonIn, response=EnrolmentDetail, secured="staff"
 )
-@staff_required()
+@staff_required(Permission.ENROLMENTS_REVIEW)
 async def reject(request: Request, enrolment_id: int) -> HTTPResponse:
     body = parse_body(request, ReasonIn)
     enrolment = await actions.reject(request.ctx.scope, enrolment_id, body.reason, request.ctx.actor)
@@ -127,7 +128,7 @@ async def reject(request: Request, enrolment_id: int) -> HTTPResponse:
     response=EnrolmentDetail,
     secured="staff",
 )
-@staff_required()
+@staff_required(Permission.ENROLMENTS_REVIEW)
 async def return_for_information(request: Request, enrolment_id: int) -> HTTPResponse:
     body = parse_body(request, ReasonIn)
     enrolment = await actions.return_for_information(request.ctx.scope, enrolment_id, body.reason, request.ctx.actor)
@@ -136,7 +137,7 @@ async def return_for_information(request: Request, enrolment_id: int) -> HTTPRes
 
 @bp.post("/<enrolment_id:int>/reveal-id")
 @documented("查看完整身份证号（记入审计日志）", tag="admin-enrolment", response=RevealOut, secured="staff")
-@staff_required()
+@staff_required(Permission.ENROLMENTS_REVEAL_ID)
 async def reveal_id(request: Request, enrolment_id: int) -> HTTPResponse:
     number = await actions.reveal_id_number(request.ctx.scope, enrolment_id, request.app.ctx.cipher, request.ctx.actor)
     return respond(RevealOut(id_number=number))
@@ -146,7 +147,7 @@ async def reveal_id(request: Request, enrolment_id: int) -> HTTPResponse:
 @documented(
     "批量批准：逐条办理，返回每条的结果", tag="admin-enrolment", body=BatchIn, response=BatchOut, secured="staff"
 )
-@staff_required()
+@staff_required(Permission.ENROLMENTS_REVIEW)
 async def batch_approve(request: Request) -> HTTPResponse:
     body = parse_body(request, BatchIn)
     results = []

@@ -26,6 +26,7 @@ from models.enrolment.machine import MACHINE
 from models.enrolment.tables import STATUS_LABELS, Enrolment, EnrolmentStatus
 from models.errors import DomainError, NotFound
 from models.kernel.history import history_of
+from models.kernel.permissions import Permission
 from models.orgs import Org
 from models.profiles.identity import mask_phone
 
@@ -58,7 +59,7 @@ async def _org_names(ids: set[int]) -> dict[int, str]:
 
 
 @bp.get("/enrolments")
-@page_guard()
+@page_guard(Permission.ENROLMENTS_READ)
 async def enrolment_list(request: Request) -> HTTPResponse:
     chosen, query = _filtered(request)
     if (org_id := optional_int(chosen["org_id"])) is not None:
@@ -83,7 +84,7 @@ async def enrolment_list(request: Request) -> HTTPResponse:
 
 
 @bp.get("/enrolments/export")
-@page_guard()
+@page_guard(Permission.ENROLMENTS_READ)
 async def enrolment_export(request: Request) -> HTTPResponse:
     _, query = _filtered(request)
     items = await query.limit(EXPORT_ROW_LIMIT)
@@ -121,7 +122,7 @@ async def enrolment_export(request: Request) -> HTTPResponse:
 
 
 @bp.post("/enrolments/batch-approve")
-@page_guard()
+@page_guard(Permission.ENROLMENTS_REVIEW)
 async def batch_approve(request: Request) -> HTTPResponse:
     done, failed = 0, 0
     ids = [optional_int(raw_id) for raw_id in form_values(request, "ids")]
@@ -158,14 +159,14 @@ async def _detail(request: Request, enrolment: Enrolment, **extra: object) -> HT
 
 
 @bp.get("/enrolments/<enrolment_id:int>")
-@page_guard()
+@page_guard(Permission.ENROLMENTS_READ)
 async def enrolment_detail(request: Request, enrolment_id: int) -> HTTPResponse:
     enrolment = await request.ctx.scope.get(Enrolment.all(), id=enrolment_id)
     return await _detail(request, enrolment, notice=request.args.get("notice", ""))
 
 
 @bp.post("/enrolments/<enrolment_id:int>/<action:str>")
-@page_guard()
+@page_guard(Permission.ENROLMENTS_REVIEW)
 async def decide(request: Request, enrolment_id: int, action: str) -> HTTPResponse:
     if action not in {"approve", "reject", "return"}:
         raise NotFound("route.not_found", "请求的地址不存在")
@@ -186,7 +187,7 @@ async def decide(request: Request, enrolment_id: int, action: str) -> HTTPRespon
 
 
 @bp.post("/enrolments/<enrolment_id:int>/reveal-id")
-@page_guard()
+@page_guard(Permission.ENROLMENTS_REVEAL_ID)
 async def reveal(request: Request, enrolment_id: int) -> HTTPResponse:
     number = await actions.reveal_id_number(request.ctx.scope, enrolment_id, request.app.ctx.cipher, request.ctx.actor)
     enrolment = await request.ctx.scope.get(Enrolment.all(), id=enrolment_id)

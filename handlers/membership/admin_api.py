@@ -8,6 +8,7 @@ from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
+from models.kernel.permissions import Permission
 from models.membership.actions import decide_change
 from models.membership.queries import MemberFilter, member_list, subtree_figures
 from models.membership.tables import (
@@ -133,7 +134,7 @@ def member_out(member: Membership) -> MemberOut:
     response=MemberPage,
     secured="staff",
 )
-@staff_required()
+@staff_required(Permission.MEMBERS_READ)
 async def list_members(request: Request) -> HTTPResponse:
     query = parse_query(request, MemberQuery)
     members, total = await member_list(
@@ -152,7 +153,7 @@ async def list_members(request: Request) -> HTTPResponse:
     response=ChangePage,
     secured="staff",
 )
-@staff_required()
+@staff_required(Permission.MEMBERS_READ)
 async def list_changes(request: Request) -> HTTPResponse:
     query = parse_query(request, ChangeQuery)
     changes = request.ctx.scope.restrict(MembershipChange.all(), "review_org_id")
@@ -165,7 +166,7 @@ async def list_changes(request: Request) -> HTTPResponse:
 
 @bp.post("/membership-changes/<change_id:int>/approve")
 @documented("批准转会或退会", tag="admin-membership", body=DecisionIn, response=AdminChangeOut, secured="staff")
-@staff_required()
+@staff_required(Permission.MEMBERSHIP_CHANGES_REVIEW)
 async def approve_change(request: Request, change_id: int) -> HTTPResponse:
     body = parse_body(request, DecisionIn)
     change = await decide_change(request.ctx.scope, change_id, True, body.reason, request.ctx.actor)
@@ -176,7 +177,7 @@ async def approve_change(request: Request, change_id: int) -> HTTPResponse:
 @documented(
     "驳回转会或退会（须填写原因）", tag="admin-membership", body=RejectionIn, response=AdminChangeOut, secured="staff"
 )
-@staff_required()
+@staff_required(Permission.MEMBERSHIP_CHANGES_REVIEW)
 async def reject_change(request: Request, change_id: int) -> HTTPResponse:
     body = parse_body(request, RejectionIn)
     change = await decide_change(request.ctx.scope, change_id, False, body.reason, request.ctx.actor)
@@ -191,7 +192,7 @@ async def reject_change(request: Request, change_id: int) -> HTTPResponse:
     response=StatsOut,
     secured="staff",
 )
-@staff_required()
+@staff_required(Permission.DESK_USE)
 async def stats(request: Request) -> HTTPResponse:
     query = parse_query(request, StatsQuery)
     org_id = query.org_id if query.org_id is not None else request.ctx.staff.org_id

@@ -19,6 +19,7 @@ from handlers.pages import (
     xlsx,
 )
 from models.catalogue import OCCUPATIONS, PLATFORMS, label_of
+from models.kernel.permissions import Permission
 from models.membership.queries import MemberFilter, member_list
 from models.membership.tables import MEMBERSHIP_STATUS_LABELS, Membership, MembershipChange, MembershipStatus
 from models.orgs import Org
@@ -48,7 +49,7 @@ async def _filtered(request: Request) -> tuple[dict[str, str], QuerySet[Membersh
 
 
 @bp.get("/members")
-@page_guard()
+@page_guard(Permission.MEMBERS_READ)
 async def member_page(request: Request) -> HTTPResponse:
     chosen, query, total = await _filtered(request)
     page_of = await listing(request, query, total)
@@ -72,7 +73,7 @@ async def member_page(request: Request) -> HTTPResponse:
 
 
 @bp.get("/members/export")
-@page_guard()
+@page_guard(Permission.MEMBERS_READ)
 async def member_export(request: Request) -> HTTPResponse:
     _, query, _ = await _filtered(request)
     items = await query.limit(EXPORT_ROW_LIMIT)
@@ -97,7 +98,7 @@ async def member_export(request: Request) -> HTTPResponse:
 
 
 @bp.get("/members/<member_id:int>")
-@page_guard()
+@page_guard(Permission.MEMBERS_READ)
 async def member_detail(request: Request, member_id: int) -> HTTPResponse:
     member = await request.ctx.scope.get(Membership.all(), id=member_id)
     org = await Org.get(id=member.org_id)

@@ -6,6 +6,7 @@ from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
+from models.kernel.permissions import Permission
 from models.notifications import (
     DELIVERY_STATUS_LABELS,
     Broadcast,
@@ -121,7 +122,7 @@ async def broadcast_out(broadcast: Broadcast) -> BroadcastOut:
     response=DeliveryPage,
     secured="staff",
 )
-@staff_required()
+@staff_required(Permission.NOTIFICATIONS_READ)
 async def delivery_log(request: Request) -> HTTPResponse:
     query = parse_query(request, DeliveryQuery)
     deliveries = request.ctx.scope.restrict(NotificationDelivery.all())
@@ -139,7 +140,7 @@ async def delivery_log(request: Request) -> HTTPResponse:
 
 @bp.post("/notifications/<delivery_id:int>/resend")
 @documented("重发一条发送失败或未发送的消息", tag="admin-notifications", response=DeliveryOut, secured="staff")
-@staff_required()
+@staff_required(Permission.NOTIFICATIONS_RESEND)
 async def resend_delivery(request: Request, delivery_id: int) -> HTTPResponse:
     delivery = await resend(request.ctx.scope, delivery_id, request.ctx.actor)
     await delivery.fetch_related("notification")
@@ -155,7 +156,7 @@ async def resend_delivery(request: Request, delivery_id: int) -> HTTPResponse:
     status=201,
     secured="staff",
 )
-@staff_required()
+@staff_required(Permission.BROADCASTS_SEND)
 async def new_broadcast(request: Request) -> HTTPResponse:
     body = parse_body(request, BroadcastIn)
     broadcast = await create_broadcast(
@@ -166,7 +167,7 @@ async def new_broadcast(request: Request) -> HTTPResponse:
 
 @bp.get("/broadcasts/<broadcast_id:int>")
 @documented("通知发送进度", tag="admin-notifications", response=BroadcastOut, secured="staff")
-@staff_required()
+@staff_required(Permission.NOTIFICATIONS_READ)
 async def broadcast_detail(request: Request, broadcast_id: int) -> HTTPResponse:
     broadcast = await request.ctx.scope.get(Broadcast.all(), id=broadcast_id)
     return respond(await broadcast_out(broadcast))

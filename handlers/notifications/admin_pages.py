@@ -7,6 +7,7 @@ from sanic.response import HTTPResponse, json, redirect
 
 from handlers.pages import args_of, form_value, listing, optional_int, page_guard, render
 from models.errors import DomainError
+from models.kernel.permissions import Permission
 from models.notifications import (
     DELIVERY_STATUS_LABELS,
     Broadcast,
@@ -22,7 +23,7 @@ bp = Blueprint("admin_pages_notifications")
 
 
 @bp.get("/notifications")
-@page_guard()
+@page_guard(Permission.NOTIFICATIONS_READ)
 async def delivery_log(request: Request) -> HTTPResponse:
     chosen = args_of(request, ("status", "event"))
     query = request.ctx.scope.restrict(NotificationDelivery.all())
@@ -43,7 +44,7 @@ async def delivery_log(request: Request) -> HTTPResponse:
 
 
 @bp.post("/notifications/<delivery_id:int>/resend")
-@page_guard()
+@page_guard(Permission.NOTIFICATIONS_RESEND)
 async def resend_delivery(request: Request, delivery_id: int) -> HTTPResponse:
     try:
         await resend(request.ctx.scope, delivery_id, request.ctx.actor)
@@ -59,13 +60,13 @@ async def _orgs_in_scope(request: Request) -> list[Org]:
 
 
 @bp.get("/broadcasts/new")
-@page_guard()
+@page_guard(Permission.BROADCASTS_SEND)
 async def broadcast_form(request: Request) -> HTTPResponse:
     return render(request, "admin/broadcast_form.html", orgs=await _orgs_in_scope(request), values={})
 
 
 @bp.post("/broadcasts/new")
-@page_guard()
+@page_guard(Permission.BROADCASTS_SEND)
 async def broadcast_submit(request: Request) -> HTTPResponse:
     values = {name: form_value(request, name) for name in ("org_id", "title", "body", "gig_only")}
     orgs = await _orgs_in_scope(request)
@@ -89,7 +90,7 @@ async def broadcast_submit(request: Request) -> HTTPResponse:
 
 
 @bp.get("/broadcasts/<broadcast_id:int>")
-@page_guard()
+@page_guard(Permission.NOTIFICATIONS_READ)
 async def broadcast_detail(request: Request, broadcast_id: int) -> HTTPResponse:
     broadcast = await request.ctx.scope.get(Broadcast.all(), id=broadcast_id)
     progress = await broadcast_progress(broadcast)

@@ -12,11 +12,11 @@ from tortoise.expressions import Q
 from handlers.pages import args_of, form_value, listing, optional_int, page_guard, render
 from models.accounts import STAFF_ROLE_LABELS, StaffAccount, StaffRole
 from models.errors import DomainError
+from models.kernel.permissions import Permission
 from models.orgs import Org
 from models.unions import staff as staff_rules
 
 bp = Blueprint("admin_pages_accounts")
-MANAGERS = (StaffRole.UNION_ADMIN, StaffRole.SUPERADMIN)
 
 
 async def _page(request: Request, status: int = 200, **extra: object) -> HTTPResponse:
@@ -47,13 +47,13 @@ async def _page(request: Request, status: int = 200, **extra: object) -> HTTPRes
 
 
 @bp.get("/accounts")
-@page_guard(*MANAGERS)
+@page_guard(Permission.STAFF_MANAGE)
 async def account_list(request: Request) -> HTTPResponse:
     return await _page(request)
 
 
 @bp.post("/accounts")
-@page_guard(*MANAGERS)
+@page_guard(Permission.STAFF_MANAGE)
 async def create_account(request: Request) -> HTTPResponse:
     temporary = secrets.token_urlsafe(9) + "7a"
     try:
@@ -77,7 +77,7 @@ async def create_account(request: Request) -> HTTPResponse:
 
 
 @bp.post("/accounts/<staff_id:int>")
-@page_guard(*MANAGERS)
+@page_guard(Permission.STAFF_MANAGE)
 async def update_account(request: Request, staff_id: int) -> HTTPResponse:
     try:
         action = form_value(request, "action")

@@ -6,17 +6,16 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
 from handlers.pages import args_of, form_value, listing, optional_int, page_guard, render
-from models.accounts import StaffRole
 from models.errors import DomainError
+from models.kernel.permissions import Permission, may
 from models.orgs import ORG_TYPE_LABELS, Org, OrgType, child_counts
 from models.unions import tree_admin
 
 bp = Blueprint("admin_pages_tree")
-MANAGERS = (StaffRole.UNION_ADMIN, StaffRole.SUPERADMIN)
 
 
 @bp.get("/orgs")
-@page_guard()
+@page_guard(Permission.TREE_READ)
 async def org_list(request: Request) -> HTTPResponse:
     chosen = args_of(request, ("q", "parent_id"))
     scope = request.ctx.scope
@@ -40,13 +39,13 @@ async def org_list(request: Request) -> HTTPResponse:
         counts=await child_counts([o.id for o in items]),
         type_labels=ORG_TYPE_LABELS,
         types=[t for t in OrgType if t != OrgType.PROVINCE],
-        can_manage=request.ctx.staff.role in MANAGERS,
+        can_manage=may(request.ctx.staff, Permission.TREE_MANAGE),
         error=request.args.get("error", ""),
     )
 
 
 @bp.post("/orgs/<parent_id:int>/children")
-@page_guard(*MANAGERS)
+@page_guard(Permission.TREE_MANAGE)
 async def add_child(request: Request, parent_id: int) -> HTTPResponse:
     try:
         await tree_admin.add_child(
@@ -67,7 +66,7 @@ async def add_child(request: Request, parent_id: int) -> HTTPResponse:
 
 
 @bp.post("/orgs/<org_id:int>")
-@page_guard(*MANAGERS)
+@page_guard(Permission.TREE_MANAGE)
 async def update_org(request: Request, org_id: int) -> HTTPResponse:
     back = form_value(request, "back", "/admin/orgs")
     back = back if back.startswith("/admin/") else "/admin/orgs"

@@ -1,6 +1,6 @@
 """Route guards: who may call a handler.
 
-`worker_required` accepts a worker's bearer token. `staff_required(*roles)` accepts a staff
+`worker_required` accepts a worker's bearer token. `staff_required(permission)` accepts a staff
 bearer token or the admin session cookie; with the cookie, every state-changing request must
 come from our own pages (`Origin`, server/auth/cookies.py) and carry the session's CSRF token
 (header `X-CSRF-Token` or form field `csrf_token`). A valid token of the other kind (a worker's
@@ -17,9 +17,10 @@ from typing import Any
 from sanic import Request
 from sanic.response import HTTPResponse
 
-from models.accounts import StaffAccount, StaffRole, SubjectKind
+from models.accounts import StaffAccount, SubjectKind
 from models.audit import Actor
 from models.errors import Forbidden, Unauthorized
+from models.kernel.permissions import Permission, may
 from models.scope import StaffScope
 from server.auth.cookies import ADMIN_SESSION_COOKIE, read_cookie, require_same_origin
 from server.auth.tokens import Authenticated, TokenService
@@ -73,13 +74,13 @@ def worker_required(handler: Handler) -> Handler:
     return guarded
 
 
-async def admit_staff(request: Request, roles: tuple[StaffRole, ...]) -> StaffAccount:
-    """Authenticate a staff member, check the role, and put them on `request.ctx`."""
+async def admit_staff(request: Request, permission: Permission | None) -> StaffAccount:
+    """Authenticate a staff member, check the permission, and put them on `request.ctx`."""
     authenticated = await authenticate(request, SubjectKind.STAFF)
     staff = authenticated.staff
     assert staff is not None
-    if roles and staff.role not in roles:
-        raise Forbidden("auth.role_forbidden", "您的账号角色无权进行此操作")
+    if permission is not None and not may(staff, permission):
+        raise Forbidden("auth.role_forbidden", "您的账号角色无权进行此操作", {"permission": permission.value})
     # The admin pages send such accounts to the password page themselves (page_guard).
     if staff.must_change_password and request.path.startswith("/api/") and request.path not in PASSWORD_CHANGE_PATHS:
         raise Forbidden("auth.password_change_required", "您正在使用临时密码，请先修改密码")
@@ -90,13 +91,14 @@ async def admit_staff(request: Request, roles: tuple[StaffRole, ...]) -> StaffAc
     return staff
 
 
-def staff_required(*roles: StaffRole) -> Callable[[Handler], Handler]:
-    """Any active staff account; with `roles`, only those roles."""
+def staff_required(permission: Permission | None = None) -> Callable[[Handler], Handler]:
+    """Any active staff account; with a `permission`, only roles that hold it
+    (`models.kernel.permissions.ROLE_PERMISSIONS`)."""
 
     def decorate(handler: Handler) -> Handler:
         @wraps(handler)
         async def guarded(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-            await admit_staff(request, roles)
+            await admit_staff(request, permission)
             return await handler(request, *args, **kwargs)
 
         return guarded
