@@ -18,6 +18,8 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from models.scoping import Scoping
+
 
 class OrgType(StrEnum):
     PROVINCE = "province"
@@ -43,6 +45,8 @@ ORG_TYPE_LABELS: dict[OrgType, str] = {
 
 
 class Org(Model):
+    SCOPING = Scoping(org="id")
+
     id = fields.BigIntField(primary_key=True)
     name = fields.CharField(max_length=100)
     org_type = fields.CharEnumField(OrgType, max_length=16)

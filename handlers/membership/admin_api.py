@@ -156,7 +156,7 @@ async def list_members(request: Request) -> HTTPResponse:
 @staff_required(Permission.MEMBERS_READ)
 async def list_changes(request: Request) -> HTTPResponse:
     query = parse_query(request, ChangeQuery)
-    changes = request.ctx.scope.restrict(MembershipChange.all(), "review_org_id")
+    changes = request.ctx.scope.restrict(MembershipChange.all())
     filters = {"status": query.status, "kind": query.kind}
     changes = changes.filter(**{key: value for key, value in filters.items() if value is not None})
     total = await changes.count()

@@ -29,7 +29,7 @@ async def _page(request: Request, status: int = 200, **extra: object) -> HTTPRes
     page_of = await listing(request, query.order_by("id"))
     items = page_of["items"]
     names = dict(await Org.filter(id__in=list({s.org_id for s in items})).values_list("id", "name"))
-    orgs = await request.ctx.scope.restrict(Org.all(), "id").order_by("depth", "id").limit(500)
+    orgs = await request.ctx.scope.restrict(Org.all()).order_by("depth", "id").limit(500)
     assignable = sorted(staff_rules.ASSIGNABLE_ROLES.get(request.ctx.staff.role, set()))
     return render(
         request,

@@ -20,14 +20,14 @@ async def org_list(request: Request) -> HTTPResponse:
     chosen = args_of(request, ("q", "parent_id"))
     scope = request.ctx.scope
     parent_id = optional_int(chosen["parent_id"])
-    query = scope.restrict(Org.all(), "id")
+    query = scope.restrict(Org.all())
     if chosen["q"]:
         query = query.filter(name__icontains=chosen["q"])
     elif parent_id is not None:
         query = query.filter(parent_id=parent_id)
     else:
         query = query.filter(id=scope.org_id) if not scope.sees_everything else query.filter(parent_id=None)
-    parent = await scope.get(Org.all(), "id", id=parent_id) if parent_id is not None else None
+    parent = await scope.get(Org.all(), id=parent_id) if parent_id is not None else None
     page_of = await listing(request, query.order_by("depth", "id"))
     items = page_of["items"]
     return render(

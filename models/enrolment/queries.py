@@ -11,12 +11,12 @@ from models.catalogue import OCCUPATIONS, PLATFORMS, label_of
 from models.enrolment.tables import REVIEWABLE, Enrolment, EnrolmentStatus
 from models.errors import NotFound
 from models.orgs import in_subtree
-from models.scope import StaffScope
+from models.scope import StaffScope, WorkerScope
 from server.clock import now
 
 
 def own_enrolments(user: User) -> QuerySet[Enrolment]:
-    return Enrolment.filter(user_id=user.id)
+    return WorkerScope(user.id).restrict(Enrolment.all())
 
 
 async def own_enrolment(user: User, enrolment_id: int) -> Enrolment:
@@ -27,7 +27,7 @@ async def own_enrolment(user: User, enrolment_id: int) -> Enrolment:
 
 
 def own_query(user: User, enrolment_id: int) -> QuerySet[Enrolment]:
-    return Enrolment.filter(id=enrolment_id, user_id=user.id)
+    return WorkerScope(user.id).restrict(Enrolment.filter(id=enrolment_id))
 
 
 def not_found(enrolment_id: int) -> NotFound:

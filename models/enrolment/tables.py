@@ -9,6 +9,7 @@ from tortoise.models import Model
 
 from models.accounts import User
 from models.orgs import Org
+from models.scoping import Scoping
 
 
 class EnrolmentStatus(StrEnum):
@@ -37,6 +38,7 @@ OPEN = REVIEWABLE | {EnrolmentStatus.RETURNED}
 
 
 class Enrolment(Model):
+    SCOPING = Scoping(owner="user_id")
     id = fields.BigIntField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="enrolments", on_delete=fields.RESTRICT

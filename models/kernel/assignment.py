@@ -17,12 +17,16 @@ from datetime import datetime
 from enum import StrEnum
 
 from tortoise import fields
+from tortoise.expressions import Subquery
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from models.accounts import StaffAccount
 from models.errors import Conflict, Invalid
 from models.kernel.machine import Step
+from models.scope import M, Scope
+from models.scoping import scoping_of
 
 log = logging.getLogger("gonghui.assignment")
 
@@ -76,6 +80,22 @@ class RotationCursor(Model):
 
     class Meta:
         table = "rotation_cursors"
+
+
+@dataclass(frozen=True)
+class ExpertScope(Scope):
+    """An expert sees the cases offered or assigned to them, and nothing else."""
+
+    expert_id: int
+
+    def restrict(self, queryset: QuerySet[M]) -> QuerySet[M]:
+        case_type = scoping_of(queryset.model).case_type
+        if case_type is None:
+            raise TypeError(f"{queryset.model.__name__} declares no case type: experts cannot see it")
+        held = Assignment.filter(
+            case_type=case_type, assignee_kind=AssigneeKind.EXPERT, assignee_id=self.expert_id, state__in=LIVE
+        ).values("case_id")
+        return queryset.filter(id__in=Subquery(held))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 from models.audit import Actor, record
 from models.errors import Conflict, Forbidden, NotFound
 from models.kernel.history import CaseEvent
+from models.scoping import scoping_of
 from server.clock import now
 
 NEW = ""  # the state of a case before it exists: the source of its first action
@@ -50,7 +51,6 @@ class StateMachine:
     conflict_code: str
     # May name the current state as {status}: "申请当前状态为“{status}”，不能执行此操作".
     conflict_message: str
-    org_field: str = "org_id"
 
     def check(self, status: str, action: str, actor_kind: str) -> Move:
         step = self.moves[action]
@@ -182,7 +182,7 @@ async def _write(machine: StateMachine, case: Any, step: Step, audit: Audit) -> 
             step.audit_action or audit.action or f"{step.case_type}.{step.action}",
             object_type=audit.object_type or step.case_type,
             object_id=step.case_id,
-            org_id=getattr(case, machine.org_field),
+            org_id=getattr(case, scoping_of(type(case)).org),
             before={"status": step.from_status},
             after={"status": step.to_status, **({"reason": step.note} if step.note else {}), **step.data},
         )

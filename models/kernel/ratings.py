@@ -18,6 +18,7 @@ from tortoise.models import Model
 from models.errors import Conflict, Invalid
 from models.orgs import in_subtree
 from models.scope import StaffScope
+from models.scoping import Scoping
 from server.clock import SHANGHAI
 
 MAX_TAGS = 10
@@ -25,6 +26,7 @@ MAX_TAG_LENGTH = 16
 
 
 class Rating(Model):
+    SCOPING = Scoping(owner="rater_user_id")
     id = fields.BigIntField(primary_key=True)
     case_type = fields.CharField(max_length=32)
     case_id = fields.BigIntField()

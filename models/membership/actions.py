@@ -230,7 +230,7 @@ async def decide_change(
 
     return await transition(
         CHANGE_MACHINE,
-        scope.restrict(MembershipChange.filter(id=change_id), "review_org_id"),
+        scope.restrict(MembershipChange.filter(id=change_id)),
         "approve" if approve else "reject",
         actor,
         not_found=scope.not_found({"id": change_id}),

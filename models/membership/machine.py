@@ -15,5 +15,4 @@ CHANGE_MACHINE = StateMachine(
     labels={},
     conflict_code="membership.change_decided",
     conflict_message="该申请已处理，无需重复操作",
-    org_field="review_org_id",
 )

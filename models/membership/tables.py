@@ -9,6 +9,7 @@ from tortoise.models import Model
 
 from models.accounts import User
 from models.orgs import Org
+from models.scoping import Scoping
 
 
 class MembershipStatus(StrEnum):
@@ -25,6 +26,7 @@ MEMBERSHIP_STATUS_LABELS = {
 
 
 class Membership(Model):
+    SCOPING = Scoping(owner="user_id")
     id = fields.BigIntField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="memberships", on_delete=fields.RESTRICT
@@ -71,6 +73,7 @@ class ChangeStatus(StrEnum):
 class MembershipChange(Model):
     """A transfer (reviewed by the receiving union) or a withdrawal (by the current union)."""
 
+    SCOPING = Scoping(org="review_org_id", owner="user_id")
     id = fields.BigIntField(primary_key=True)
     kind = fields.CharEnumField(ChangeKind, max_length=16)
     membership: fields.ForeignKeyRelation[Membership] = fields.ForeignKeyField(

@@ -136,7 +136,7 @@ async def create_in_scope(
     temporary_password: str,
     actor: Actor,
 ) -> StaffAccount:
-    org = await scope.get(Org.all(), "id", id=org_id)
+    org = await scope.get(Org.all(), id=org_id)
     _check_assignable(manager, role, org.id)
     username = username.strip()
     if not username or not username.replace("_", "").replace("-", "").isalnum() or len(username) > 64:

@@ -28,7 +28,7 @@ async def add_child(
     accepts_members: bool,
     actor: Actor,
 ) -> Org:
-    parent = await scope.get(Org.all(), "id", id=parent_id)
+    parent = await scope.get(Org.all(), id=parent_id)
     if org_type == OrgType.PROVINCE:
         raise Invalid("org.type", "下级组织不能是省总工会", {"field": "org_type"})
     region_code = ascii_form(region_code).strip() or parent.region_code
@@ -45,7 +45,7 @@ async def add_child(
 
 
 async def update(scope: StaffScope, org_id: int, name: str, accepts_members: bool, actor: Actor) -> Org:
-    org = await scope.get(Org.all(), "id", id=org_id)
+    org = await scope.get(Org.all(), id=org_id)
     if org.id == scope.org_id and not scope.sees_everything and org.name != name.strip():
         raise Forbidden("org.own_name", "本级组织的名称请由上级工会修改")
     before = {"name": org.name, "accepts_members": org.accepts_members}

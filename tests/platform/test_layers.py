@@ -18,6 +18,7 @@ FOUNDATION = {
     "models.accounts",
     "models.orgs",
     "models.scope",
+    "models.scoping",
     "models.catalogue",
     "models.idempotency",
     "server.clock",
