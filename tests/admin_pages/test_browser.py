@@ -13,19 +13,11 @@ from playwright.async_api import BrowserContext
 from models.accounts import StaffRole
 from models.enrolment.tables import Enrolment
 from tests.admin_pages.conftest import log_in
-from tests.factories import (
-    STAFF_PASSWORD,
-    applicant,
-    apply,
-    bearer,
-    demo_org,
-    eventually,
-    make_org,
-    make_staff,
-    sandbox_messages,
-    unique,
-    worker_with_profile,
-)
+from tests.factories.common import STAFF_PASSWORD, bearer, eventually, unique
+from tests.factories.enrolment import applicant, apply
+from tests.factories.notifications import sandbox_messages
+from tests.factories.profiles import worker_with_profile
+from tests.factories.unions import demo_org, make_org, make_staff
 
 pytestmark = pytest.mark.usefixtures("dispatcher")
 

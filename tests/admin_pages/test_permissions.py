@@ -16,7 +16,10 @@ import pytest
 from models.accounts import StaffRole
 from models.membership.tables import Membership
 from models.notifications import Broadcast, NotificationDelivery
-from tests.factories import STAFF_PASSWORD, apply, bearer, demo_org, make_staff, worker_with_profile
+from tests.factories.common import STAFF_PASSWORD, bearer
+from tests.factories.enrolment import apply
+from tests.factories.profiles import worker_with_profile
+from tests.factories.unions import demo_org, make_staff
 
 
 @dataclass

@@ -19,7 +19,8 @@ import pytest
 
 from models.audit import AuditEntry
 from tests.conftest import Stack, start_servers
-from tests.factories import STAFF_PASSWORD, assert_error, demo_org, make_staff, unique
+from tests.factories.common import STAFF_PASSWORD, assert_error, unique
+from tests.factories.unions import demo_org, make_staff
 
 TIGHT = {
     "TRUSTED_PROXIES": "127.0.0.1",

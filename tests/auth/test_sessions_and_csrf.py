@@ -12,7 +12,8 @@ import pytest
 
 from models.audit import AuditEntry
 from tests.conftest import Stack, start_servers
-from tests.factories import STAFF_PASSWORD, assert_error, demo_org, make_staff
+from tests.factories.common import STAFF_PASSWORD, assert_error
+from tests.factories.unions import demo_org, make_staff
 
 PRODUCTION_SECRETS = {
     "ENVIRONMENT": "production",

@@ -7,7 +7,8 @@ import httpx
 
 from models.accounts import StaffAccount, StaffRole
 from models.audit import AuditEntry
-from tests.factories import STAFF_PASSWORD, assert_error, bearer, demo_org, login_staff, make_staff
+from tests.factories.common import STAFF_PASSWORD, assert_error, bearer, login_staff
+from tests.factories.unions import demo_org, make_staff
 
 
 async def test_login_returns_a_token_for_the_admin_api(api: httpx.AsyncClient) -> None:
@@ -50,7 +51,7 @@ async def test_logout_revokes_the_staff_token(api: httpx.AsyncClient) -> None:
 
 
 async def test_worker_token_does_not_open_the_admin_api(api: httpx.AsyncClient) -> None:
-    from tests.factories import login_worker
+    from tests.factories.common import login_worker
 
     token, _ = await login_worker(api)
     # Known and not allowed: 403, so that a client does not take it for a lost login.

@@ -9,7 +9,7 @@ import httpx
 from models.accounts import SubjectKind, User
 from server.auth.tokens import TokenService
 from tests.conftest import SECRET_KEY
-from tests.factories import assert_error, bearer, login_worker, unique
+from tests.factories.common import assert_error, bearer, login_worker, unique
 from tests.harness import Process, free_port, wait_until_answering
 
 

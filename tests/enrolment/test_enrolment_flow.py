@@ -11,17 +11,10 @@ from models.accounts import StaffRole
 from models.audit import AuditEntry
 from models.enrolment.tables import Enrolment
 from models.notifications import Notification, NotificationDelivery
-from tests.factories import (
-    apply,
-    assert_error,
-    bearer,
-    demo_org,
-    login_staff,
-    login_worker,
-    make_org,
-    make_staff,
-    worker_with_profile,
-)
+from tests.factories.common import assert_error, bearer, login_staff, login_worker
+from tests.factories.enrolment import apply
+from tests.factories.profiles import worker_with_profile
+from tests.factories.unions import demo_org, make_org, make_staff
 
 
 async def test_login_profile_apply_approve_card_verifies(api: httpx.AsyncClient) -> None:

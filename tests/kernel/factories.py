@@ -7,7 +7,7 @@ from datetime import date, datetime
 from models.kernel.calendar import CalendarOverride, remove_override, set_override
 from models.scope import StaffScope
 from server.clock import SHANGHAI
-from tests.factories import TEST_ACTOR
+from tests.factories.common import TEST_ACTOR
 
 # What a superadmin's request carries: the whole tree (the org id is not consulted).
 EVERYWHERE = StaffScope(org_id=0, sees_everything=True)

@@ -10,7 +10,8 @@ from models.accounts import StaffRole
 from models.audit import AuditEntry
 from models.kernel.calendar import WorkdayCalendar
 from models.orgs import OrgType
-from tests.factories import assert_error, bearer, demo_org, login_staff, make_org, make_staff
+from tests.factories.common import assert_error, bearer, login_staff
+from tests.factories.unions import demo_org, make_org, make_staff
 
 
 async def staff_token(api: httpx.AsyncClient, org, role: StaffRole) -> dict[str, str]:  # type: ignore[no-untyped-def]

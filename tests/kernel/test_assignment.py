@@ -13,7 +13,7 @@ from models.kernel import assignment
 from models.kernel.assignment import AssigneeKind, Assignment, AssignmentState, Person, staff_person
 from models.kernel.machine import Step
 from server.clock import SHANGHAI
-from tests.factories import demo_org, make_org, make_staff
+from tests.factories.unions import demo_org, make_org, make_staff
 
 NINE_MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=SHANGHAI)
 

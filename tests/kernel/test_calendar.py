@@ -19,7 +19,7 @@ from models.kernel.calendar import (
     load_calendar,
 )
 from models.orgs import OrgType
-from tests.factories import demo_org, make_org
+from tests.factories.unions import demo_org, make_org
 from tests.kernel.factories import at, clear_day, override_day
 
 

@@ -6,7 +6,8 @@ import httpx
 
 from models.accounts import StaffRole
 from models.kernel.permissions import ROLE_PERMISSIONS, Permission
-from tests.factories import assert_error, bearer, demo_org, login_staff, make_staff
+from tests.factories.common import assert_error, bearer, login_staff
+from tests.factories.unions import demo_org, make_staff
 
 
 def test_the_table_is_ordered_and_nested() -> None:

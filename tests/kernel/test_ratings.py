@@ -11,7 +11,7 @@ from models.errors import Conflict, Invalid
 from models.kernel.ratings import Served, rate, rating_figures, served_average
 from models.scope import StaffScope
 from server.clock import SHANGHAI
-from tests.factories import demo_org, make_org
+from tests.factories.unions import demo_org, make_org
 
 
 def case() -> int:

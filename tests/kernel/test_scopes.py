@@ -19,7 +19,8 @@ from models.orgs import Org
 from models.scope import ContactScope, StaffScope, WorkerScope
 from models.scoping import Scoping
 from server.clock import now
-from tests.factories import applicant, demo_org
+from tests.factories.enrolment import applicant
+from tests.factories.unions import demo_org
 
 
 async def test_workers_see_only_their_own_and_staff_their_subtree(api: httpx.AsyncClient) -> None:

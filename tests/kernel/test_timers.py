@@ -31,7 +31,8 @@ from models.kernel.timers import (
     timer_states,
 )
 from models.orgs import OrgType
-from tests.factories import demo_org, make_org, unique
+from tests.factories.common import unique
+from tests.factories.unions import demo_org, make_org
 from tests.kernel.factories import at, override_day
 
 _case_ids = itertools.count(1)

@@ -20,21 +20,11 @@ from models.notifications import (
     OfficialAccountFollower,
     SubscriptionBalance,
 )
-from tests.factories import (
-    applicant,
-    apply,
-    assert_error,
-    bearer,
-    consent,
-    demo_org,
-    eventually,
-    login_staff,
-    make_org,
-    make_staff,
-    sandbox_messages,
-    signed_callback_params,
-    worker_with_profile,
-)
+from tests.factories.common import assert_error, bearer, eventually, login_staff
+from tests.factories.enrolment import applicant, apply
+from tests.factories.notifications import consent, sandbox_messages, signed_callback_params
+from tests.factories.profiles import worker_with_profile
+from tests.factories.unions import demo_org, make_org, make_staff
 from tests.harness import Process, free_port, wait_until_answering
 
 pytestmark = pytest.mark.usefixtures("dispatcher")

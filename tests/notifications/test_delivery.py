@@ -6,16 +6,10 @@ import httpx
 import pytest
 
 from models.notifications import DeliveryStatus, Notification, NotificationDelivery
-from tests.factories import (
-    applicant,
-    assert_error,
-    bearer,
-    demo_org,
-    eventually,
-    login_staff,
-    make_staff,
-    sandbox_messages,
-)
+from tests.factories.common import assert_error, bearer, eventually, login_staff
+from tests.factories.enrolment import applicant
+from tests.factories.notifications import sandbox_messages
+from tests.factories.unions import demo_org, make_staff
 
 pytestmark = pytest.mark.usefixtures("dispatcher")
 

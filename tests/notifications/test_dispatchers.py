@@ -11,7 +11,10 @@ import signal
 import httpx
 
 from models.notifications import DeliveryStatus, NotificationDelivery
-from tests.factories import applicant, bearer, demo_org, eventually, login_staff, make_staff, sandbox_messages
+from tests.factories.common import bearer, eventually, login_staff
+from tests.factories.enrolment import applicant
+from tests.factories.notifications import sandbox_messages
+from tests.factories.unions import demo_org, make_staff
 
 
 async def _approve_many(api: httpx.AsyncClient, count: int) -> tuple[list[str], list[int]]:

@@ -10,7 +10,11 @@ import pytest
 from server.clock import SHANGHAI
 from server.wechat.fields import fit_subscribe_value, fit_template_value, subscribe_value_ok
 from server.wechat.templates import DEFAULT_TEMPLATES, TemplateBook
-from tests.factories import apply, assert_error, bearer, consent, demo_org, login_worker, worker_with_profile
+from tests.factories.common import assert_error, bearer, login_worker
+from tests.factories.enrolment import apply
+from tests.factories.notifications import consent
+from tests.factories.profiles import worker_with_profile
+from tests.factories.unions import demo_org
 
 
 async def test_inbox_counts_pages_and_marks_read(api: httpx.AsyncClient) -> None:

@@ -15,17 +15,10 @@ from models.notifications import (
     NotificationDelivery,
 )
 from server.clock import now
-from tests.factories import (
-    applicant,
-    assert_error,
-    bearer,
-    demo_org,
-    eventually,
-    login_staff,
-    login_worker,
-    make_staff,
-    sandbox_messages,
-)
+from tests.factories.common import assert_error, bearer, eventually, login_staff, login_worker
+from tests.factories.enrolment import applicant
+from tests.factories.notifications import sandbox_messages
+from tests.factories.unions import demo_org, make_staff
 
 pytestmark = pytest.mark.usefixtures("dispatcher")
 

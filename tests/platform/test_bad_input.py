@@ -15,19 +15,11 @@ from models.accounts import StaffRole
 from models.enrolment.tables import Enrolment, EnrolmentStatus
 from models.notifications import OfficialAccountFollower
 from models.profiles.tables import WorkerProfile
-from tests.factories import (
-    STAFF_PASSWORD,
-    applicant,
-    apply,
-    assert_error,
-    bearer,
-    demo_org,
-    login_staff,
-    login_worker,
-    make_staff,
-    signed_callback_params,
-    worker_with_profile,
-)
+from tests.factories.common import STAFF_PASSWORD, assert_error, bearer, login_staff, login_worker
+from tests.factories.enrolment import applicant, apply
+from tests.factories.notifications import signed_callback_params
+from tests.factories.profiles import worker_with_profile
+from tests.factories.unions import demo_org, make_staff
 
 HUGE = 10**20
 

@@ -6,20 +6,10 @@ from __future__ import annotations
 import httpx
 
 from models.accounts import StaffAccount, StaffRole
-from tests.factories import (
-    STAFF_PASSWORD,
-    apply,
-    assert_error,
-    bearer,
-    demo_org,
-    login_staff,
-    make_id_number,
-    make_org,
-    make_staff,
-    profile_body,
-    unique,
-    worker_with_profile,
-)
+from tests.factories.common import STAFF_PASSWORD, assert_error, bearer, login_staff, unique
+from tests.factories.enrolment import apply
+from tests.factories.profiles import make_id_number, profile_body, worker_with_profile
+from tests.factories.unions import demo_org, make_org, make_staff
 
 
 async def test_a_member_cannot_become_a_second_member_by_changing_id_number(api: httpx.AsyncClient) -> None:

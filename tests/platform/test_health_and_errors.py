@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from openapi_spec_validator import validate
 
-from tests.factories import assert_error
+from tests.factories.common import assert_error
 from tests.harness import Process, free_port, wait_until_answering
 
 

@@ -16,7 +16,8 @@ from models.accounts import User
 from models.idempotency import IdempotencyRecord
 from models.notifications import SubscriptionBalance
 from tests.conftest import Stack, start_servers
-from tests.factories import bearer, consent, eventually, login_worker
+from tests.factories.common import bearer, eventually, login_worker
+from tests.factories.notifications import consent
 
 TEMPLATE = "sbx-review-result"
 

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from tests.conftest import Stack, start_servers
-from tests.factories import bearer, demo_org, login_staff, make_staff
+from tests.factories.common import bearer, login_staff
+from tests.factories.unions import demo_org, make_staff
 from tests.harness import Process, base_env, run_command
 
 

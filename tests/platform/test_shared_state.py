@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from server.shared_state import LockNotAcquired, SharedState, connect_shared_state, hold_lock
-from tests.factories import unique
+from tests.factories.common import unique
 
 
 @pytest.fixture

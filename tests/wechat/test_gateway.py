@@ -11,7 +11,7 @@ import pytest
 from models.errors import Unauthorized
 from server.shared_state import SharedState, connect_shared_state
 from server.wechat.gateway import WeChatCallFailed, WeChatGateway
-from tests.factories import unique
+from tests.factories.common import unique
 
 
 @pytest.fixture

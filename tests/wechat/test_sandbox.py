@@ -6,7 +6,7 @@ import secrets
 
 import httpx
 
-from tests.factories import unique
+from tests.factories.common import unique
 
 
 async def test_login_codes_work_once(sandbox: httpx.AsyncClient) -> None:

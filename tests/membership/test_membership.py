@@ -12,16 +12,10 @@ from models.membership.card import issue_card
 from models.membership.tables import Membership
 from models.orgs import Org, OrgType
 from server.crypto import CardSigner
-from tests.factories import (
-    apply,
-    assert_error,
-    bearer,
-    demo_org,
-    login_staff,
-    make_org,
-    make_staff,
-    worker_with_profile,
-)
+from tests.factories.common import assert_error, bearer, login_staff
+from tests.factories.enrolment import apply
+from tests.factories.profiles import worker_with_profile
+from tests.factories.unions import demo_org, make_org, make_staff
 
 
 async def enrol(api: httpx.AsyncClient, org: Org, staff_token: str, **profile: object) -> str:

@@ -8,7 +8,8 @@ from models.audit import AuditEntry
 from models.profiles.identity import id_check_char
 from models.profiles.tables import WorkerProfile
 from server.crypto import IdCipher, Sealed
-from tests.factories import assert_error, bearer, login_worker, make_id_number, profile_body
+from tests.factories.common import assert_error, bearer, login_worker
+from tests.factories.profiles import make_id_number, profile_body
 
 
 async def test_profile_is_stored_encrypted_and_shown_masked(api: httpx.AsyncClient, stack) -> None:

@@ -12,17 +12,10 @@ from models.profiles.identity_repair import repair_stored_identities
 from models.profiles.tables import ID_CONTEXT, WorkerProfile
 from server.crypto import IdCipher
 from tests.conftest import Stack
-from tests.factories import (
-    apply,
-    assert_error,
-    bearer,
-    demo_org,
-    login_worker,
-    make_id_number,
-    make_org,
-    make_phone,
-    worker_with_profile,
-)
+from tests.factories.common import assert_error, bearer, login_worker
+from tests.factories.enrolment import apply
+from tests.factories.profiles import make_id_number, make_phone, worker_with_profile
+from tests.factories.unions import demo_org, make_org
 
 FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")

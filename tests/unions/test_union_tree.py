@@ -10,7 +10,8 @@ from models.audit import AuditEntry
 from models.errors import NotFound
 from models.orgs import Org, OrgClosure, ancestors, in_subtree, is_within
 from models.scope import StaffScope
-from tests.factories import assert_error, bearer, demo_org, login_staff, make_org, make_staff, unique
+from tests.factories.common import assert_error, bearer, login_staff, unique
+from tests.factories.unions import demo_org, make_org, make_staff
 
 
 async def test_browse_from_the_province_down(api: httpx.AsyncClient) -> None:

@@ -1,0 +1,1 @@
+"""Factories for test data: each call makes new, uniquely named rows, so tests never collide."""
