@@ -9,6 +9,7 @@ from handlers import (
     admin_audit,
     admin_auth,
     admin_enrolment,
+    admin_jobs,
     admin_membership,
     admin_notifications,
     admin_pages,
@@ -37,6 +38,7 @@ def register_blueprints(app: Sanic) -> None:
         admin_enrolment,
         admin_membership,
         admin_notifications,
+        admin_jobs,
         admin_audit,
     ):
         app.blueprint(module.bp)

@@ -13,4 +13,5 @@ MODEL_MODULES = [
     "models.membership",
     "models.enrolment",
     "models.idempotency",
+    "models.kernel.jobs",
 ]
