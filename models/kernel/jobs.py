@@ -250,8 +250,9 @@ class Runner:
             if job.on_stop is not None:
                 job.on_stop()
 
-    async def run(self, only: Iterable[str] | None = None) -> None:
-        """Run the jobs (those named in `only`, or all) until `stop()`, then drain."""
+    async def run(self, only: Iterable[str] | None = None) -> bool:
+        """Run the jobs (those named in `only`, or all) until `stop()`, then drain. False when
+        rounds still running at the shutdown bound had to be cancelled."""
         chosen = [self.jobs[name] for name in only] if only else list(self.jobs.values())
         log.info("runner started", extra={"runner": self.name, "jobs": [job.name for job in chosen]})
         loops = [asyncio.create_task(self._loop(job), name=f"job:{job.name}") for job in chosen]
@@ -269,6 +270,7 @@ class Runner:
             with contextlib.suppress(Exception):
                 await release_lease(name, self.name)
         log.info("runner stopped", extra={"runner": self.name})
+        return not late
 
     async def _loop(self, job: Job) -> None:
         round_failed = False
