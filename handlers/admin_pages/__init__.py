@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sanic import Blueprint
 
-from handlers.admin_pages import accounts, audit, enrolments, home, members, notifications, session, tree
+from handlers.admin_pages import accounts, audit, enrolments, home, jobs, members, notifications, session, tree
 
 bp = Blueprint.group(
     session.bp,
@@ -17,5 +17,6 @@ bp = Blueprint.group(
     tree.bp,
     accounts.bp,
     audit.bp,
+    jobs.bp,
     url_prefix="/admin",
 )
