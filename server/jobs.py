@@ -1,13 +1,14 @@
 """The background jobs of this deployment, run by `python -m server jobs` (models/kernel/jobs.py).
 
-A domain adds its job here with one line, like the blueprints in handlers/__init__.py:
+A domain adds its job here with one line, like the blueprints in handlers/__init__.py; the SLA
+timer sweep (models/kernel/timers.py, once merged) is:
 
-    runner.register(Job("timers", run=lambda: sweep_timers(now()), every=30, exclusive=True,
-                        timeout=settings.job_round_timeout_seconds))
+    runner.register(Job("timers", run=lambda: sweep_timers(now()), every=30, timeout=settings.job_round_timeout_seconds))
 
-`run` does one bounded round and returns True when there may be more at once; a job whose items
-cannot be claimed one by one with SKIP LOCKED is `exclusive` (one runner at a time). An item it
-cannot process it sets aside and records with `models.kernel.jobs.record_failure`.
+`run` does one bounded round and returns something truthy when there may be more at once (a
+non-empty list of what it did will do); a job whose items cannot be claimed one by one with SKIP
+LOCKED is `exclusive=True` (one runner at a time on every back end). An item it cannot process it
+sets aside and records with `models.kernel.jobs.record_failure`.
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ ERROR_CHARS = 2000
 class Job:
     """One named unit of background work.
 
-    run: one round; True means there may be more work now (run again at once).
+    run: one round; a truthy answer means there may be more work now (run again at once).
     every: seconds between rounds when the last one found nothing to do.
     timeout: the longest one round may take before it is cancelled and recorded as failed.
     lease: seconds a runner holds the job (exclusive jobs, SQLite) before another may take it;
@@ -63,7 +63,7 @@ class Job:
     """
 
     name: str
-    run: Callable[[], Awaitable[bool | None]]
+    run: Callable[[], Awaitable[object]]
     every: float
     timeout: float = 300.0
     lease: float = 60.0
