@@ -220,4 +220,13 @@ async def test_job_failures_page_shows_the_subtree_and_retries(world: World) -> 
     assert retried.status_code == 302 and retried.headers["location"] == "/admin/jobs?notice=retry"
     assert (await JobFailure.get(id=inside.id)).resolution == "retried"
     assert (await NotificationDelivery.get(id=delivery_id)).status != DeliveryStatus.FAILED
+    # Seen failing again while the item is queued: a retry has nothing to requeue, and changes nothing.
+    await record_failure("notifications", "notification_delivery", delivery_id, "internal: 页面测试", org_id)
+    await NotificationDelivery.filter(id=delivery_id).update(status=DeliveryStatus.PENDING)
+    again = await world.union_admin.client.post(
+        f"/admin/jobs/{inside.id}/retry", data={"csrf_token": world.union_admin.csrf}
+    )
+    assert again.headers["location"] == "/admin/jobs?notice=job.item_not_failed"
+    reopened = await JobFailure.get(id=inside.id)
+    assert reopened.resolved_at is None and reopened.attempts == 2
     assert (await world.caseworker.client.get("/admin/jobs")).status_code == 403

@@ -235,7 +235,7 @@ async def test_the_shutdown_bound_holds_when_a_round_outlasts_it(sandbox, stack,
     assert await NotificationDelivery.exists(id=delivery_id, status=DeliveryStatus.SENDING, claimed_by="bounded")
 
 
-async def test_a_round_past_its_timeout_is_cancelled_recorded_and_retried(sandbox, stack, artifacts_dir) -> None:
+async def test_a_round_past_its_timeout_is_cancelled_recorded_and_retried(api, sandbox, stack, artifacts_dir) -> None:
     from tests.conftest import start_dispatcher
 
     queued = await queued_messages(1)
@@ -260,6 +260,13 @@ async def test_a_round_past_its_timeout_is_cancelled_recorded_and_retried(sandbo
         failure = await eventually(round_failed, within=15)
         assert failure.error.startswith("round timed out after 1 s") and "timed" in failure.error
         assert runner.process.poll() is None  # the runner goes on
+        # (The record may already be closed: the rounds after the timed-out one find nothing to do.)
+        superadmin = await _staff(api, "广东省总工会", StaffRole.SUPERADMIN)
+        assert (await _failures(api, superadmin, state="all"))[(ROUND, "")]["retryable"] is False
+        refused = await api.post(f"/api/v1/admin/jobs/failures/{failure.id}/retry", headers=bearer(superadmin))
+        assert_error(refused, 409, "job.not_retryable")
+        zhongshan_admin = await _staff(api, "中山市总工会", StaffRole.UNION_ADMIN)
+        assert (ROUND, "") not in await _failures(api, zhongshan_admin, state="all")  # a failure of no union
         await sandbox.put("/_sandbox/faults", json={"error_rate": 0, "only_openids": []})
         # The cancelled round's claim lapses with its lease; a later round delivers it, and the
         # round's failure is closed as recovered.
