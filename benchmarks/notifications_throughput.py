@@ -734,7 +734,7 @@ def run(args: argparse.Namespace) -> bool:
             dispatch_env["DATABASE_URL"] = f"{database_url}?maxsize={args.pool_maxsize}"
         dispatchers = [Process(name, dispatch_env, logs / f"{name}.log") for name in dispatcher_names(args.dispatchers)]
         for dispatcher in dispatchers:
-            processes.append(dispatcher.start("dispatch", "--name", dispatcher.name))
+            processes.append(dispatcher.start("jobs", "--name", dispatcher.name))
         asyncio.run(wait_for_dispatchers(database_url, dispatchers))
         print(f"pipeline: two dispatchers, burst of {args.messages:,} ...", flush=True)
         victim = dispatchers[1] if args.fault_run else None

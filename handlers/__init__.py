@@ -20,6 +20,8 @@ from handlers.desk import home_page
 from handlers.enrolment import admin_api as enrolment_api
 from handlers.enrolment import admin_pages as enrolment_pages
 from handlers.enrolment import worker as enrolment_worker
+from handlers.jobs import admin_api as jobs_api
+from handlers.jobs import admin_pages as jobs_pages
 from handlers.membership import admin_api as membership_api
 from handlers.membership import admin_pages as membership_pages
 from handlers.membership import worker as membership_worker
@@ -47,6 +49,7 @@ API = (
     notifications_api,
     audit_api,
     calendar_api,
+    jobs_api,
 )
 # The caseworker's admin pages: server-rendered (Jinja2 through sanic-ext), in Chinese, working
 # without JavaScript for the essentials; each calls the same domain functions as the admin API
@@ -60,6 +63,7 @@ ADMIN_PAGES = (
     unions_tree_pages,
     unions_staff_pages,
     audit_pages,
+    jobs_pages,
 )
 
 

@@ -10,7 +10,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0007_kernel_timers')]
+    dependencies = [('models', '0008_kernel_jobs')]
 
     initial = False
 

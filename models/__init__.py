@@ -18,4 +18,5 @@ MODEL_MODULES = [
     "models.kernel.ratings",
     "models.kernel.calendar",
     "models.kernel.timers",
+    "models.kernel.jobs",
 ]

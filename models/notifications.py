@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 from models.accounts import User
 from models.audit import Actor, record
 from models.errors import Conflict, Invalid, NotFound
+from models.kernel.jobs import register_requeue
 from models.scope import StaffScope
 from server.clock import now
 
@@ -207,19 +208,6 @@ class Broadcast(Model):
         table = "broadcasts"
 
 
-class DispatcherLease(Model):
-    """Leadership for the embedded mode: SQLite has no row locks, so one dispatcher at a time
-    holds this lease and dispatches; others wait for it to lapse."""
-
-    id = fields.BigIntField(primary_key=True)
-    name = fields.CharField(max_length=32, unique=True)
-    holder = fields.CharField(max_length=64)
-    expires_at = fields.DatetimeField()
-
-    class Meta:
-        table = "dispatcher_leases"
-
-
 # --- consent --------------------------------------------------------------------------------
 
 
@@ -291,19 +279,7 @@ async def resend(scope: StaffScope, delivery_id: int, actor: Actor) -> Notificat
     delivery = await scope.get(NotificationDelivery.all(), id=delivery_id)
     before = {"status": delivery.status.value, "error": delivery.last_error}
     async with in_transaction():
-        # Conditional, so that two resends (or a resend racing the dispatcher) queue it once.
-        queued = await NotificationDelivery.filter(
-            id=delivery.id, status__in=[DeliveryStatus.FAILED, DeliveryStatus.SKIPPED]
-        ).update(
-            status=DeliveryStatus.PENDING,
-            attempts=0,
-            due_at=now(),
-            finished_at=None,
-            last_error="",
-            last_errcode=None,
-            consent_spent=False,
-        )
-        if not queued:
+        if not await requeue_delivery(str(delivery.id)):
             raise Conflict(
                 "notification.not_resendable", "只有发送失败或未发送的消息可以重发", {"status": delivery.status.value}
             )
@@ -320,13 +296,31 @@ async def resend(scope: StaffScope, delivery_id: int, actor: Actor) -> Notificat
     return delivery
 
 
+async def requeue_delivery(delivery_id: str) -> bool:
+    """Queue a failed or skipped delivery again, as a new attempt series; False if it is neither.
+    Conditional, so that two resends (or a resend racing the dispatcher) queue it once."""
+    return bool(
+        await NotificationDelivery.filter(
+            id=int(delivery_id), status__in=[DeliveryStatus.FAILED, DeliveryStatus.SKIPPED]
+        ).update(
+            status=DeliveryStatus.PENDING,
+            attempts=0,
+            due_at=now(),
+            finished_at=None,
+            last_error="",
+            last_errcode=None,
+            consent_spent=False,
+        )
+    )
+
+
 # --- broadcasts -----------------------------------------------------------------------------
 
 
 async def create_broadcast(
     scope: StaffScope, org_id: int, title: str, body: str, gig_only: bool, actor: Actor
 ) -> Broadcast:
-    """Queue a notice to the subtree's members; the dispatcher fans it out in batches."""
+    """Queue a notice to the subtree's members; the broadcasts job fans it out in batches."""
     await scope.require(org_id)
     title, body = title.strip(), body.strip()
     if not title or not body:
@@ -344,6 +338,20 @@ async def create_broadcast(
             after={"title": title, "gig_only": gig_only},
         )
     return broadcast
+
+
+async def requeue_broadcast(broadcast_id: str) -> bool:
+    """Queue a failed broadcast again; its fan-out resumes from its cursor."""
+    return bool(
+        await Broadcast.filter(id=int(broadcast_id), status=BroadcastStatus.FAILED).update(
+            status=BroadcastStatus.QUEUED, error=None
+        )
+    )
+
+
+# Staff's "retry" on a background job's failure (models/kernel/jobs.py) puts these items back.
+register_requeue("notification_delivery", requeue_delivery)
+register_requeue("broadcast", requeue_broadcast)
 
 
 async def broadcast_progress(broadcast: Broadcast) -> dict[str, int]:

@@ -5,7 +5,8 @@ migrate       apply database migrations
 create-staff  create a caseworker or admin account
 load-demo     load the demo union tree and accounts into an empty database
 sandbox       run the WeChat sandbox on SANDBOX_PORT
-dev           migrate, load demo data if empty, then run sandbox and server together
+jobs          run the background jobs (notifications, broadcasts, ...); `dispatch` is an alias
+dev           migrate, load demo data if empty, then run sandbox, server and job runner together
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import logging
 import os
 import signal
 import subprocess
@@ -123,29 +125,38 @@ def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> None:
     Sanic.serve_single(app)
 
 
-def cmd_dispatch(settings: Settings, args: argparse.Namespace) -> None:
+def cmd_jobs(settings: Settings, args: argparse.Namespace) -> None:
     from server.db import tortoise_config
-    from server.dispatcher import build_dispatcher
+    from server.jobs import job_runner
     from server.logging_setup import configure_logging
     from server.shared_state import connect_shared_state
 
     configure_logging(settings.log_level)
+    only = [name.strip() for names in args.only or [] for name in names.split(",") if name.strip()]
 
-    async def run() -> None:
+    async def run() -> bool:
         await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
         state = connect_shared_state(settings.redis_url, settings.redis_prefix)
-        dispatcher = build_dispatcher(settings, state, args.name)
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, dispatcher.stop)
         try:
-            await dispatcher.run()
+            async with job_runner(settings, state, args.name) as runner:
+                unknown = sorted(set(only) - set(runner.jobs))
+                if unknown:
+                    known = ", ".join(runner.jobs)
+                    print(f"gonghui: no job named {', '.join(unknown)} (jobs: {known})", file=sys.stderr)
+                    raise SystemExit(2)
+                loop = asyncio.get_running_loop()
+                for signum in (signal.SIGTERM, signal.SIGINT):
+                    loop.add_signal_handler(signum, runner.stop)
+                return await runner.run(only)
         finally:
-            await dispatcher.close()
             await state.close()
             await Tortoise.close_connections()
 
-    asyncio.run(run())
+    if not asyncio.run(run()):
+        # Rounds were cancelled at the shutdown bound: a thread may still wait on WeChat, and the
+        # interpreter would join it at exit. The bound is the bound; their claims lapse and retry.
+        logging.shutdown()
+        os._exit(0)
 
 
 def _wait_for_http(url: str, seconds: float) -> bool:
@@ -171,7 +182,7 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> None:
     children = [
         subprocess.Popen([sys.executable, "-m", "server", "sandbox"], env=env),
         subprocess.Popen([sys.executable, "-m", "server", "run"], env=env),
-        subprocess.Popen([sys.executable, "-m", "server", "dispatch"], env=env),
+        subprocess.Popen([sys.executable, "-m", "server", "jobs"], env=env),
     ]
 
     def stop(*_: object) -> None:
@@ -194,7 +205,8 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> None:
                 f"  Admin pages:    {base}/admin/",
                 f"  API:            {base}/api/v1/   (docs: {base}/api/v1/docs)",
                 f"  WeChat sandbox: {sandbox_url}   (messages: {sandbox_url}/_sandbox/messages)",
-                "  Notification dispatcher: running (delivery log: GET /api/v1/admin/notifications)",
+                "  Background jobs: running (delivery log: GET /api/v1/admin/notifications,",
+                "                   failures: GET /api/v1/admin/jobs/failures)",
                 f"  Data:           {settings.resolved_database_url}",
                 f"  Staff logins (password {settings.demo_admin_password!r}):",
                 "    admin (超级管理员, 广东省总工会), shenzhen (深圳市总工会), zhongshan (中山市总工会),",
@@ -229,9 +241,13 @@ def main(argv: list[str] | None = None) -> None:
     staff.add_argument("--permanent", action="store_true", help="do not force a password change at first login")
     commands.add_parser("load-demo", help="load demo data into an empty database")
     commands.add_parser("sandbox", help="run the WeChat sandbox")
-    dispatch = commands.add_parser("dispatch", help="run the notification dispatcher")
-    dispatch.add_argument("--name", help="this dispatcher's name in claims and logs (default host:pid)")
-    commands.add_parser("dev", help="migrate, load demo data, run sandbox, server and dispatcher")
+    for command, about in (("jobs", "run the background jobs"), ("dispatch", "the old name of `jobs`")):
+        jobs = commands.add_parser(command, help=about)
+        jobs.add_argument("--name", help="this runner's name in claims, leases and logs (default host:pid)")
+        jobs.add_argument(
+            "--only", action="append", metavar="NAME", help="run only these jobs (repeat, or comma-separate)"
+        )
+    commands.add_parser("dev", help="migrate, load demo data, run sandbox, server and job runner")
     args = parser.parse_args(argv)
     settings = _settings_or_exit()
     handler = {
@@ -240,7 +256,8 @@ def main(argv: list[str] | None = None) -> None:
         "create-staff": cmd_create_staff,
         "load-demo": cmd_load_demo,
         "sandbox": cmd_sandbox,
-        "dispatch": cmd_dispatch,
+        "jobs": cmd_jobs,
+        "dispatch": cmd_jobs,
         "dev": cmd_dev,
     }[args.command]
     handler(settings, args)

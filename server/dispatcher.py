@@ -1,14 +1,14 @@
-"""The notification dispatcher: a process of its own (`python -m server dispatch`).
+"""The notification dispatcher: two background jobs (`python -m server jobs`, see server/jobs.py).
 
-It claims due deliveries in batches, sends each through the WeChat gateway and records the
-outcome, so that every delivery ends delivered, skipped (why) or failed (why).
+`notifications` claims due deliveries in batches, sends each through the WeChat gateway and
+records the outcome, so that every delivery ends delivered, skipped (why) or failed (why).
+`broadcasts` fans queued broadcasts out into notifications, a batch per round.
 
 Claiming (see docs/RELIABILITY.md):
 - PostgreSQL: `SELECT ... FOR UPDATE SKIP LOCKED` inside the claiming transaction, which marks
   the rows `sending` with this dispatcher's name and a lease; any number of dispatchers on any
   number of machines take disjoint batches.
-- SQLite has no row locks: one dispatcher at a time holds the `DispatcherLease` row and
-  dispatches; others wait for it to lapse.
+- SQLite has no row locks: the job runner runs each job in one runner at a time (its job lease).
 A delivery whose lease ran out while `sending` (its dispatcher died mid-send) is claimed again:
 at worst a duplicate of what the dead dispatcher had in hand, never a loss. On SIGTERM the
 dispatcher stops claiming, finishes what it is sending and releases what it had not started.
@@ -17,7 +17,6 @@ dispatcher stops claiming, finishes what it is sending and releases what it had 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -28,16 +27,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from tortoise.expressions import F, Q
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from models.kernel.jobs import record_failure
 from models.membership.tables import Membership, MembershipStatus
 from models.notifications import (
     Broadcast,
     BroadcastStatus,
     Channel,
     DeliveryStatus,
-    DispatcherLease,
     Notification,
     NotificationDelivery,
     OfficialAccountFollower,
@@ -115,28 +114,14 @@ class Dispatcher:
         await self.miniprogram.close()
         await self.official.close()
 
-    async def run(self) -> None:
-        log.info("dispatcher started", extra={"dispatcher": self.name, "row_locks": self._row_locks})
-        while not self._stopping.is_set():
-            try:
-                worked = await self.tick()
-            except Exception:
-                log.exception("dispatch round failed", extra={"dispatcher": self.name})
-                worked = False
-            if not worked:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self.settings.dispatcher_poll_seconds)
-        await self._release_lease()
-        log.info("dispatcher stopped", extra={"dispatcher": self.name})
-
-    async def tick(self) -> bool:
-        """One round: expand broadcasts, claim a batch, send it. True when there was work."""
-        if not self._row_locks and not await self._hold_lease():
+    async def deliver(self) -> bool:
+        """One round of the `notifications` job: claim a batch and send it. True when there was
+        one (there may be more)."""
+        if self._stopping.is_set():
             return False
-        expanded = await self.expand_broadcasts()
         claimed = await self.claim()
         if not claimed:
-            return expanded
+            return False
         await self.send_batch(claimed)
         return True
 
@@ -165,26 +150,6 @@ class Dispatcher:
                     attempts=F("attempts") + 1,
                 )
         return ids
-
-    async def _hold_lease(self) -> bool:
-        moment = now()
-        until = moment + timedelta(seconds=self.settings.dispatcher_lease_seconds)
-        taken = await DispatcherLease.filter(
-            Q(name="notifications") & (Q(holder=self.name) | Q(expires_at__lt=moment))
-        ).update(holder=self.name, expires_at=until)
-        if taken:
-            return True
-        if not await DispatcherLease.exists(name="notifications"):
-            try:
-                await DispatcherLease.create(name="notifications", holder=self.name, expires_at=until)
-                return True
-            except Exception:
-                return False
-        return False
-
-    async def _release_lease(self) -> None:
-        if not self._row_locks:
-            await DispatcherLease.filter(name="notifications", holder=self.name).update(expires_at=now())
 
     # --- sending ------------------------------------------------------------------------------
 
@@ -242,9 +207,12 @@ class Dispatcher:
                 plan.result = Result(Outcome.FAIL, None, f"bad_value: {exc}"[:255])
             except Exception as exc:
                 # A delivery that cannot even be prepared is set aside, failed with its error, so
-                # that it does not stop its batch every round; staff see it in the delivery log.
+                # that it does not stop its batch every round; staff see it in the delivery log
+                # and among the jobs' failures.
                 log.exception("delivery set aside", extra={"delivery_id": delivery.id})
-                plan.result = Result(Outcome.FAIL, None, f"internal: {type(exc).__name__}: {exc}"[:255])
+                error = f"internal: {type(exc).__name__}: {exc}"
+                plan.result = Result(Outcome.FAIL, None, error[:255])
+                await record_failure("notifications", "notification_delivery", delivery.id, error, delivery.org_id)
         return plans
 
     def _fill_plan(self, plan: Plan, followers: dict[str, str]) -> None:
@@ -416,12 +384,13 @@ class Dispatcher:
     # --- broadcasts ---------------------------------------------------------------------------
 
     async def expand_broadcasts(self) -> bool:
-        """Fan one batch of each open broadcast out into notifications, from its stored cursor.
+        """One round of the `broadcasts` job: fan one batch of each open broadcast out into
+        notifications, from its stored cursor.
         A broadcast that fails is set aside with its error, so that it cannot hold up the others
         or the deliveries claimed after it."""
         worked = False
         open_statuses = [BroadcastStatus.QUEUED, BroadcastStatus.EXPANDING]
-        for broadcast_id in await Broadcast.filter(status__in=open_statuses).values_list("id", flat=True):
+        for broadcast_id, org_id in await Broadcast.filter(status__in=open_statuses).values_list("id", "org_id"):
             try:
                 async with in_transaction():
                     query = Broadcast.filter(id=broadcast_id, status__in=open_statuses)
@@ -433,9 +402,11 @@ class Dispatcher:
                     await self._expand_batch(broadcast)
             except Exception as exc:
                 log.exception("broadcast set aside", extra={"broadcast_id": broadcast_id})
+                error = f"{type(exc).__name__}: {exc}"
                 await Broadcast.filter(id=broadcast_id, status__in=open_statuses).update(
-                    status=BroadcastStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:255]
+                    status=BroadcastStatus.FAILED, error=error[:255]
                 )
+                await record_failure("broadcasts", "broadcast", broadcast_id, error, org_id)
             worked = True
         return worked
 

@@ -141,6 +141,9 @@ class Settings(BaseSettings):
     dispatcher_backoff_base_seconds: float = 2.0
     dispatcher_backoff_cap_seconds: float = 600.0
 
+    job_round_timeout_seconds: float = Field(300.0, gt=0, description="longest one round of a background job may take")
+    job_shutdown_seconds: float = Field(20.0, ge=0, description="how long SIGTERM lets rounds in flight finish")
+
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8100
 

@@ -191,9 +191,11 @@ FAST_DISPATCH = {
 }
 
 
-def start_dispatcher(stack: Stack, name: str, artifacts_dir: Path, **overrides: str) -> Process:
+def start_dispatcher(stack: Stack, name: str, artifacts_dir: Path, *args: str, **overrides: str) -> Process:
+    """A job runner (`python -m server jobs`, all jobs unless `args` say `--only ...`) with
+    fast dispatch settings and `overrides`. The caller stops it."""
     env = {**stack.env, **FAST_DISPATCH, **overrides}
-    return Process(name, env, artifacts_dir / f"{name}-{stack.backend}.log").start("dispatch", "--name", name)
+    return Process(name, env, artifacts_dir / f"{name}-{stack.backend}.log").start("jobs", "--name", name, *args)
 
 
 @pytest.fixture(scope="module")

@@ -105,9 +105,7 @@ async def member_detail(request: Request, member_id: int) -> HTTPResponse:
     scope = request.ctx.scope
     history = await scope.restrict(Membership.filter(person_key=member.person_key)).order_by("joined_at")
     orgs = dict(await Org.filter(id__in=list({m.org_id for m in history})).values_list("id", "name"))
-    changes = await scope.restrict(
-        MembershipChange.filter(membership_id__in=[m.id for m in history]), "review_org_id"
-    ).order_by("-id")
+    changes = await scope.restrict(MembershipChange.filter(membership_id__in=[m.id for m in history])).order_by("-id")
     return render(
         request,
         "admin/member_detail.html",

@@ -56,7 +56,7 @@ async def resend_delivery(request: Request, delivery_id: int) -> HTTPResponse:
 
 
 async def _orgs_in_scope(request: Request) -> list[Org]:
-    return await request.ctx.scope.restrict(Org.all(), "id").order_by("depth", "id").limit(500)
+    return await request.ctx.scope.restrict(Org.all()).order_by("depth", "id").limit(500)
 
 
 @bp.get("/broadcasts/new")

@@ -9,7 +9,7 @@ when, by whom, why), `assignment` (offers, claims, round-robin), `ratings`, `cal
 runner) and `permissions`.
 
 The kernel imports no domain. It may use only the foundation (`models.errors`, `models.audit`,
-`models.accounts`, `models.orgs`, `models.notifications`, `models.scope`, `server.clock`,
+`models.accounts`, `models.orgs`, `models.scope`, `server.clock`,
 `server.settings`); a domain plugs in through the kernel's small registries (for example
 `timers.register_breach_handler`, `assignment.register_offer_timeout`), never the other way round.
 """

@@ -22,6 +22,7 @@ class Permission(StrEnum):
     ENROLMENTS_READ = "admin:enrolments:read"
     ENROLMENTS_REVEAL_ID = "admin:enrolments:reveal_id"
     ENROLMENTS_REVIEW = "admin:enrolments:review"
+    JOBS_MANAGE = "admin:jobs:manage"
     MEMBERS_READ = "admin:members:read"
     MEMBERSHIP_CHANGES_REVIEW = "admin:membership_changes:review"
     NOTIFICATIONS_READ = "admin:notifications:read"
@@ -46,7 +47,13 @@ CASEWORK = frozenset(
     }
 )
 ADMINISTRATION = frozenset(
-    {Permission.AUDIT_READ, Permission.CALENDAR_MANAGE, Permission.STAFF_MANAGE, Permission.TREE_MANAGE}
+    {
+        Permission.AUDIT_READ,
+        Permission.CALENDAR_MANAGE,
+        Permission.JOBS_MANAGE,
+        Permission.STAFF_MANAGE,
+        Permission.TREE_MANAGE,
+    }
 )
 
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {

@@ -131,6 +131,7 @@ async def test_main_pages_render_for_a_union_admin(
         ("/admin/accounts", "工作人员账号"),
         ("/admin/audit", "审计日志"),
         ("/admin/broadcasts/new", "发送通知"),
+        ("/admin/jobs", "后台任务失败项"),
     ]:
         answer = await page.goto(path)
         assert answer is not None and answer.status == 200, path

@@ -7,6 +7,7 @@ token.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -92,7 +93,7 @@ EVERYONE = [
     "/admin/orgs",
     "/admin/password",
 ]
-ADMINS_ONLY = ["/admin/accounts", "/admin/audit", "/admin/audit/export"]
+ADMINS_ONLY = ["/admin/accounts", "/admin/audit", "/admin/audit/export", "/admin/jobs"]
 
 
 @pytest.mark.parametrize("path", EVERYONE + ADMINS_ONLY)
@@ -184,11 +185,52 @@ async def test_every_admin_api_route_needs_a_staff_token(api: httpx.AsyncClient)
     for path, operations in document["paths"].items():
         if not path.startswith("/api/v1/admin/") or path in ("/api/v1/admin/auth/login", "/api/v1/admin/auth/session"):
             continue
-        concrete = path.replace("{enrolment_id}", "1").replace("{change_id}", "1").replace("{delivery_id}", "1")
-        concrete = concrete.replace("{broadcast_id}", "1").replace("{day}", "2026-01-01")
+        # Every path parameter is an id, except the calendar's day.
+        concrete = re.sub(r"\{[^}]+\}", "1", path.replace("{day}", "2026-01-01"))
         for method in operations:
             answer = await api.request(method.upper(), concrete, json={})
             assert answer.status_code == 401, (method, path, answer.text)
             assert answer.json()["error"]["code"] == "auth.required"
             checked += 1
     assert checked >= 20
+
+
+async def test_job_failures_page_shows_the_subtree_and_retries(world: World) -> None:
+    from models.kernel.jobs import JobFailure, record_failure
+    from models.notifications import DeliveryStatus
+    from tests.kernel.factories import queued_messages
+
+    org_id = world.inside["org"]
+    (delivery_id,) = (await queued_messages(1, org_id)).values()
+    await NotificationDelivery.filter(id=delivery_id).update(status=DeliveryStatus.FAILED, last_error="internal: x")
+    await record_failure("notifications", "notification_delivery", delivery_id, "internal: 页面测试", org_id)
+    await record_failure("broadcasts", "broadcast", 2**62 - 9, "DoesNotExist: 页面测试", world.outside["org"])
+    inside = await JobFailure.get(item_type="notification_delivery", item_id=str(delivery_id))
+    outside = await JobFailure.get(item_type="broadcast", item_id=str(2**62 - 9))
+
+    listed = await world.union_admin.client.get("/admin/jobs")
+    assert listed.status_code == 200
+    assert f"/admin/jobs/{inside.id}/retry" in listed.text and f"/admin/jobs/{outside.id}/" not in listed.text
+    forged = await world.union_admin.client.post(f"/admin/jobs/{inside.id}/retry", data={})
+    assert forged.status_code == 403
+    foreign = await world.union_admin.client.post(
+        f"/admin/jobs/{outside.id}/resolve", data={"csrf_token": world.union_admin.csrf}
+    )
+    assert foreign.status_code == 404
+    assert (await JobFailure.get(id=outside.id)).resolved_at is None
+    retried = await world.union_admin.client.post(
+        f"/admin/jobs/{inside.id}/retry", data={"csrf_token": world.union_admin.csrf}
+    )
+    assert retried.status_code == 302 and retried.headers["location"] == "/admin/jobs?notice=retry"
+    assert (await JobFailure.get(id=inside.id)).resolution == "retried"
+    assert (await NotificationDelivery.get(id=delivery_id)).status != DeliveryStatus.FAILED
+    # Seen failing again while the item is queued: a retry has nothing to requeue, and changes nothing.
+    await record_failure("notifications", "notification_delivery", delivery_id, "internal: 页面测试", org_id)
+    await NotificationDelivery.filter(id=delivery_id).update(status=DeliveryStatus.PENDING)
+    again = await world.union_admin.client.post(
+        f"/admin/jobs/{inside.id}/retry", data={"csrf_token": world.union_admin.csrf}
+    )
+    assert again.headers["location"] == "/admin/jobs?notice=job.item_not_failed"
+    reopened = await JobFailure.get(id=inside.id)
+    assert reopened.resolved_at is None and reopened.attempts == 2
+    assert (await world.caseworker.client.get("/admin/jobs")).status_code == 403

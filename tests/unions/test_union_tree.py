@@ -82,13 +82,13 @@ async def test_scope_confines_a_zhongshan_caseworker(stack) -> None:
     scope = StaffScope.of(caseworker)
     inside = await make_org(zhongshan)
     outside = await make_org(shenzhen)
-    assert (await scope.get(Org.all(), "id", id=inside.id)).id == inside.id
+    assert (await scope.get(Org.all(), id=inside.id)).id == inside.id
     with pytest.raises(NotFound):
-        await scope.get(Org.all(), "id", id=outside.id)
-    visible = set(await scope.restrict(Org.all(), "id").values_list("id", flat=True))
+        await scope.get(Org.all(), id=outside.id)
+    visible = set(await scope.restrict(Org.all()).values_list("id", flat=True))
     assert inside.id in visible and outside.id not in visible and shenzhen.id not in visible
     superadmin = await make_staff(await demo_org("广东省总工会"), StaffRole.SUPERADMIN)
-    assert (await StaffScope.of(superadmin).get(Org.all(), "id", id=outside.id)).id == outside.id
+    assert (await StaffScope.of(superadmin).get(Org.all(), id=outside.id)).id == outside.id
 
 
 async def test_audit_log_is_confined_to_the_subtree(api: httpx.AsyncClient) -> None:

@@ -1,0 +1,1 @@
+"""Background jobs: the failures they set aside, for admins to retry or resolve."""
