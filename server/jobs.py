@@ -1,13 +1,9 @@
 """The background jobs of this deployment, run by `python -m server jobs` (models/kernel/jobs.py).
 
-A domain adds its job here with one line, like the blueprints in handlers/__init__.py; the SLA
-timer sweep (models/kernel/timers.py, once merged) is:
-
-    runner.register(Job("timers", run=lambda: sweep_timers(now()), every=30, timeout=settings.job_round_timeout_seconds))
-
-`run` does one bounded round and returns something truthy when there may be more at once (a
-non-empty list of what it did will do); a job whose items cannot be claimed one by one with SKIP
-LOCKED is `exclusive=True` (one runner at a time on every back end). An item it cannot process it
+A domain adds its job here with one line, like the blueprints in handlers/__init__.py. `run`
+does one bounded round and returns something truthy when there may be more at once; a job whose
+items cannot be claimed one by one with SKIP LOCKED is `exclusive=True` (one runner at a time on
+every back end). An item it cannot process it
 sets aside and records with `models.kernel.jobs.record_failure`.
 """
 
@@ -16,10 +12,30 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from models.kernel.jobs import Job, Runner
+from models.kernel.assignment import expire_offers
+from models.kernel.jobs import Job, Runner, record_failure
+from models.kernel.timers import SWEEP_BATCH, sweep_timers
+from server.clock import now
 from server.dispatcher import build_dispatcher
 from server.settings import Settings
 from server.shared_state import SharedState
+
+
+async def sweep_due_timers() -> bool:
+    """One sweep of the SLA timers; a timer whose handler failed is set aside by the sweep and
+    shown to staff here. True while a full batch says there may be more."""
+    results = await sweep_timers(now())
+    for result in results:
+        if result.error:
+            await record_failure("timers", "sla_timer", result.timer_id, result.error)
+    return len(results) >= SWEEP_BATCH
+
+
+async def expire_due_offers() -> bool:
+    """Offers past their deadline go back to their case type's handler; failures are recorded."""
+    for failure in await expire_offers(now()):
+        await record_failure("offers", "assignment", failure.assignment_id, failure.error)
+    return False
 
 
 @asynccontextmanager
@@ -35,6 +51,9 @@ async def job_runner(settings: Settings, state: SharedState, name: str | None = 
     }
     runner.register(Job("notifications", run=dispatcher.deliver, **notification_job))
     runner.register(Job("broadcasts", run=dispatcher.expand_broadcasts, **notification_job))
+    kernel_job = {"every": settings.job_sweep_seconds, "timeout": settings.job_round_timeout_seconds}
+    runner.register(Job("timers", run=sweep_due_timers, **kernel_job))
+    runner.register(Job("offers", run=expire_due_offers, **kernel_job))
     try:
         yield runner
     finally:

@@ -229,6 +229,7 @@ async def expire_offers(at: datetime) -> list[OfferTimeoutFailure]:
     for offered in due:
         handler = _offer_timeouts.get(offered.case_type)
         if handler is None:
+            failures.append(OfferTimeoutFailure(offered.id, f"LookupError: no offer timeout for {offered.case_type}"))
             continue
         try:
             async with in_transaction():

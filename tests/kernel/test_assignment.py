@@ -11,8 +11,12 @@ from models.audit import Actor
 from models.errors import Conflict, Invalid
 from models.kernel import assignment
 from models.kernel.assignment import AssigneeKind, Assignment, AssignmentState, Person, staff_person
+from models.kernel.calendar import CalendarKind
+from models.kernel.jobs import JobFailure
 from models.kernel.machine import Step
-from server.clock import SHANGHAI
+from models.kernel.timers import start_timer
+from server.clock import SHANGHAI, now
+from tests.factories.common import eventually
 from tests.factories.unions import demo_org, make_org, make_staff
 
 NINE_MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=SHANGHAI)
@@ -100,3 +104,33 @@ async def test_offers_past_their_deadline_go_to_the_case_types_handler() -> None
     again = await assignment.expire_offers(NINE_MONDAY + timedelta(hours=3))
     assert handled.count(late) == 1
     assert poisoned_offer.id in [f.assignment_id for f in again]
+
+
+@pytest.mark.usefixtures("dispatcher")
+async def test_the_job_runner_sweeps_timers_and_offers() -> None:
+    """The runner `make run` starts hosts the timer sweep and the offer timeouts: a due timer and
+    an expired offer of a case type nobody handles are set aside and shown as job failures."""
+    org = await make_org(await demo_org("中山市总工会"))
+    started = now() - timedelta(hours=2)
+    timer = await start_timer(
+        case_type="unhandled_case",
+        case_id=new_case(),
+        kind="resolution",
+        target_minutes=1,
+        calendar=CalendarKind.ALWAYS,
+        org_id=org.id,
+        at=started,
+    )
+    offered = await assignment.offer(
+        Step("unhandled_case", new_case(), "offer", "open", "open", Actor("staff", 1, "t"), "", started),
+        org.id,
+        Person(AssigneeKind.EXPERT, 8, "专家"),
+        started + timedelta(minutes=5),
+    )
+
+    async def recorded() -> set[tuple[str, str]]:
+        rows = await JobFailure.filter(item_id__in=[str(timer.id), str(offered.id)]).values_list("job", "item_id")
+        found = set(rows)
+        return found if found == {("timers", str(timer.id)), ("offers", str(offered.id))} else set()
+
+    await eventually(recorded, within=60)
