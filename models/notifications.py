@@ -22,6 +22,7 @@ from models.accounts import User
 from models.audit import Actor, record
 from models.errors import Conflict, Invalid, NotFound
 from models.kernel.jobs import register_requeue
+from models.kernel.machine import NEW, StateMachine, Step, begin, move, transition
 from models.scope import StaffScope
 from server.clock import now
 
@@ -187,6 +188,31 @@ class BroadcastStatus(StrEnum):
     FAILED = "failed"
 
 
+BROADCAST_STATUS_LABELS = {
+    BroadcastStatus.QUEUED: "排队中",
+    BroadcastStatus.EXPANDING: "正在生成",
+    BroadcastStatus.SENT: "已全部生成",
+    BroadcastStatus.FAILED: "生成失败",
+}
+OPEN_BROADCAST = frozenset({BroadcastStatus.QUEUED, BroadcastStatus.EXPANDING})
+BROADCAST_MACHINE = StateMachine(
+    "broadcast",
+    moves={
+        "create": move(NEW, BroadcastStatus.QUEUED, "staff"),
+        "expand": move(BroadcastStatus.QUEUED, BroadcastStatus.EXPANDING, "system"),
+        "finish": move(OPEN_BROADCAST, BroadcastStatus.SENT, "system"),
+        "fail": move(OPEN_BROADCAST, BroadcastStatus.FAILED, "system"),
+        "requeue": move(BroadcastStatus.FAILED, BroadcastStatus.QUEUED, "system"),
+    },
+    labels=BROADCAST_STATUS_LABELS,
+    conflict_code="broadcast.invalid_transition",
+    conflict_message="通知当前状态为“{status}”，不能执行此操作",
+)
+# The broadcasts job, and staff's retry of what it set aside, act as the system.
+BROADCAST_JOB = Actor("system", None, "broadcasts")
+BROADCAST_GONE = NotFound("broadcast.not_found", "通知不存在或已不在可操作的状态")
+
+
 class Broadcast(Model):
     """A notice to every (gig-worker) member of a subtree, fanned out by the dispatcher in
     batches from a stored cursor, so that a crash resumes where it stopped."""
@@ -325,28 +351,30 @@ async def create_broadcast(
     title, body = title.strip(), body.strip()
     if not title or not body:
         raise Invalid("broadcast.empty", "请填写通知标题和内容")
+
+    async def describe(broadcast: Broadcast, step: Step) -> None:
+        step.data.update(title=title, gig_only=gig_only)
+
     async with in_transaction():
         broadcast = await Broadcast.create(
             org_id=org_id, title=title, body=body, gig_only=gig_only, created_by_id=actor.id or 0
         )
-        await record(
-            actor,
-            "broadcast.create",
-            object_type="broadcast",
-            object_id=broadcast.id,
-            org_id=org_id,
-            after={"title": title, "gig_only": gig_only},
-        )
+        await begin(BROADCAST_MACHINE, broadcast, "create", actor, effects=describe)
     return broadcast
 
 
 async def requeue_broadcast(broadcast_id: str) -> bool:
     """Queue a failed broadcast again; its fan-out resumes from its cursor."""
-    return bool(
-        await Broadcast.filter(id=int(broadcast_id), status=BroadcastStatus.FAILED).update(
-            status=BroadcastStatus.QUEUED, error=None
-        )
-    )
+
+    async def clear(broadcast: Broadcast, step: Step) -> None:
+        broadcast.error = None
+
+    failed = Broadcast.filter(id=int(broadcast_id), status=BroadcastStatus.FAILED)
+    try:
+        await transition(BROADCAST_MACHINE, failed, "requeue", BROADCAST_JOB, not_found=BROADCAST_GONE, effects=clear)
+    except NotFound:
+        return False
+    return True
 
 
 # Staff's "retry" on a background job's failure (models/kernel/jobs.py) puts these items back.

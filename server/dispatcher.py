@@ -17,6 +17,7 @@ dispatcher stops claiming, finishes what it is sending and releases what it had 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -30,9 +31,15 @@ from typing import Any
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from models.errors import NotFound
 from models.kernel.jobs import record_failure
+from models.kernel.machine import Step, advance, transition
 from models.membership.tables import Membership, MembershipStatus
 from models.notifications import (
+    BROADCAST_GONE,
+    BROADCAST_JOB,
+    BROADCAST_MACHINE,
+    OPEN_BROADCAST,
     Broadcast,
     BroadcastStatus,
     Channel,
@@ -389,7 +396,7 @@ class Dispatcher:
         A broadcast that fails is set aside with its error, so that it cannot hold up the others
         or the deliveries claimed after it."""
         worked = False
-        open_statuses = [BroadcastStatus.QUEUED, BroadcastStatus.EXPANDING]
+        open_statuses = list(OPEN_BROADCAST)
         for broadcast_id, org_id in await Broadcast.filter(status__in=open_statuses).values_list("id", "org_id"):
             try:
                 async with in_transaction():
@@ -403,12 +410,25 @@ class Dispatcher:
             except Exception as exc:
                 log.exception("broadcast set aside", extra={"broadcast_id": broadcast_id})
                 error = f"{type(exc).__name__}: {exc}"
-                await Broadcast.filter(id=broadcast_id, status__in=open_statuses).update(
-                    status=BroadcastStatus.FAILED, error=error[:255]
-                )
+                await self._set_aside(broadcast_id, error)
                 await record_failure("broadcasts", "broadcast", broadcast_id, error, org_id)
             worked = True
         return worked
+
+    async def _set_aside(self, broadcast_id: int, error: str) -> None:
+        async def keep_error(broadcast: Broadcast, step: Step) -> None:
+            broadcast.error = error[:255]
+
+        with contextlib.suppress(NotFound):  # finished or set aside meanwhile by another runner
+            await transition(
+                BROADCAST_MACHINE,
+                Broadcast.filter(id=broadcast_id, status__in=list(OPEN_BROADCAST)),
+                "fail",
+                BROADCAST_JOB,
+                not_found=BROADCAST_GONE,
+                note=error[:500],
+                effects=keep_error,
+            )
 
     async def _expand_batch(self, broadcast: Broadcast) -> None:
         members = in_subtree(
@@ -480,11 +500,12 @@ class Dispatcher:
         if batch:
             broadcast.cursor = batch[-1]["id"]
         if len(batch) < BROADCAST_BATCH:
-            broadcast.status = BroadcastStatus.SENT
             broadcast.expanded_at = now()
-        else:
-            broadcast.status = BroadcastStatus.EXPANDING
-        await broadcast.save()
+            await advance(BROADCAST_MACHINE, broadcast, "finish", BROADCAST_JOB)
+        elif broadcast.status == BroadcastStatus.QUEUED:
+            await advance(BROADCAST_MACHINE, broadcast, "expand", BROADCAST_JOB)
+        else:  # one more batch of a broadcast already expanding: progress, not a step of its history
+            await broadcast.save()
 
 
 def build_dispatcher(settings: Settings, state: SharedState, name: str | None = None) -> Dispatcher:

@@ -9,6 +9,7 @@ from handlers.pages import args_of, form_value, listing, optional_int, page_guar
 from models.errors import DomainError
 from models.kernel.permissions import Permission
 from models.notifications import (
+    BROADCAST_STATUS_LABELS,
     DELIVERY_STATUS_LABELS,
     Broadcast,
     DeliveryStatus,
@@ -111,4 +112,5 @@ async def broadcast_detail(request: Request, broadcast_id: int) -> HTTPResponse:
         org=org,
         progress=progress,
         status_labels=DELIVERY_STATUS_LABELS,
+        broadcast_labels=BROADCAST_STATUS_LABELS,
     )

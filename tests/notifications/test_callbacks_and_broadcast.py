@@ -12,6 +12,7 @@ import xmltodict
 from wechatpy.crypto import WeChatCrypto
 
 from models.accounts import User
+from models.kernel.history import history_of
 from models.notifications import (
     Channel,
     DeliveryStatus,
@@ -219,6 +220,8 @@ async def test_broadcast_to_gig_members_of_a_subtree(api: httpx.AsyncClient, san
 
     detail = await eventually(sent, within=15)
     assert detail["progress"]["failed"] == 0
+    steps = [(e.action, e.to_status, e.actor_kind) for e in await history_of("broadcast", broadcast_id)]
+    assert steps == [("create", "queued", "staff"), ("finish", "sent", "system")]
     for occupation, token in tokens.items():
         inbox = (await api.get("/api/v1/me/inbox", headers=bearer(token))).json()["items"]
         assert (inbox[0]["title"] == "高温天气关爱提醒") == (occupation != "factory_worker")

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from models.accounts import StaffRole, User
+from models.kernel.history import history_of
 from models.notifications import (
     Broadcast,
     BroadcastStatus,
@@ -70,6 +71,10 @@ async def test_planted_broken_items_do_not_stop_other_messages(api: httpx.AsyncC
 
     broadcast, delivery = await eventually(set_aside, within=10)
     assert "DoesNotExist" in (broadcast.error or "")
+    # The move to failed is a step of the broadcast's history, taken by the broadcasts job.
+    fail = (await history_of("broadcast", broadcast.id))[-1]
+    assert (fail.action, fail.from_status, fail.to_status, fail.actor_kind) == ("fail", "queued", "failed", "system")
+    assert "DoesNotExist" in fail.note
     assert delivery.last_error.startswith("internal:") and delivery.finished_at is not None
     victim_user = await User.get(id=victim["user"]["id"])
     assert await sandbox_messages(sandbox, victim_user.openid) == []
