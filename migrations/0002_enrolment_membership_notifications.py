@@ -2,7 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 from models.enrolment.tables import EnrolmentStatus
 from models.membership.tables import ChangeKind, ChangeStatus, MembershipStatus
-from models.notifications import Channel, DeliveryStatus
+from models.notifications.tables import Channel, DeliveryStatus
 from orjson import loads
 from tortoise.fields.base import OnDelete
 from tortoise.fields.data import JSON_DUMPS

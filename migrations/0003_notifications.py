@@ -1,6 +1,6 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from models.notifications import BroadcastStatus
+from models.notifications.tables import BroadcastStatus
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 

@@ -8,7 +8,7 @@ MODEL_MODULES = [
     "models.orgs",
     "models.accounts",
     "models.audit",
-    "models.notifications",
+    "models.notifications.tables",
     "models.profiles.tables",
     "models.membership.tables",
     "models.enrolment.tables",

@@ -35,10 +35,9 @@ from models.errors import NotFound
 from models.kernel.jobs import record_failure
 from models.kernel.machine import Step, advance, transition
 from models.membership.tables import Membership, MembershipStatus
-from models.notifications import (
-    BROADCAST_GONE,
-    BROADCAST_JOB,
-    BROADCAST_MACHINE,
+from models.notifications.broadcasts import BROADCAST_GONE, BROADCAST_JOB, BROADCAST_MACHINE
+from models.notifications.delivery import Outcome, classify
+from models.notifications.tables import (
     OPEN_BROADCAST,
     Broadcast,
     BroadcastStatus,
@@ -47,9 +46,7 @@ from models.notifications import (
     Notification,
     NotificationDelivery,
     OfficialAccountFollower,
-    Outcome,
     SubscriptionBalance,
-    classify,
 )
 from models.orgs import Org, in_subtree
 from server.clock import now

@@ -9,7 +9,7 @@ from handlers.pages import page_guard, render
 from models.enrolment.queries import queue_counts, weekly_submissions
 from models.kernel.permissions import Permission
 from models.membership.queries import subtree_figures
-from models.notifications import DeliveryStatus, NotificationDelivery
+from models.notifications.tables import DeliveryStatus, NotificationDelivery
 from models.orgs import Org
 
 bp = Blueprint("admin_pages_home")

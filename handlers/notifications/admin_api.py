@@ -7,16 +7,15 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from models.kernel.permissions import Permission
-from models.notifications import (
+from models.notifications.broadcasts import broadcast_progress, create_broadcast
+from models.notifications.delivery import resend
+from models.notifications.tables import (
     DELIVERY_STATUS_LABELS,
     Broadcast,
     BroadcastStatus,
     Channel,
     DeliveryStatus,
     NotificationDelivery,
-    broadcast_progress,
-    create_broadcast,
-    resend,
 )
 from server.auth.guards import staff_required
 from server.http import DbId, LocalTime, PageQuery, Shape, documented, parse_body, parse_query, respond

@@ -8,15 +8,14 @@ from sanic.response import HTTPResponse, json, redirect
 from handlers.pages import args_of, form_value, listing, optional_int, page_guard, render
 from models.errors import DomainError
 from models.kernel.permissions import Permission
-from models.notifications import (
+from models.notifications.broadcasts import broadcast_progress, create_broadcast
+from models.notifications.delivery import resend
+from models.notifications.tables import (
     BROADCAST_STATUS_LABELS,
     DELIVERY_STATUS_LABELS,
     Broadcast,
     DeliveryStatus,
     NotificationDelivery,
-    broadcast_progress,
-    create_broadcast,
-    resend,
 )
 from models.orgs import Org
 

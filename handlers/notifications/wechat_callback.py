@@ -24,11 +24,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 
 from models.errors import Forbidden, Invalid, NotFound
-from models.notifications import (
-    record_consent_withdrawn,
-    record_follow,
-    record_template_result,
-)
+from models.notifications.callbacks import record_consent_withdrawn, record_follow, record_template_result
 from models.profiles.identity import is_ascii_digits
 from server.http import documented
 from server.wechat.gateway import WeChatCallFailed

@@ -9,7 +9,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from models.errors import Invalid
-from models.notifications import Notification, SubscriptionBalance, mark_all_read, mark_read, record_consent
+from models.notifications.consent import record_consent
+from models.notifications.inbox import mark_all_read, mark_read
+from models.notifications.tables import Notification, SubscriptionBalance
 from server.auth.guards import worker_required
 from server.http import LocalTime, PageQuery, Shape, documented, parse_body, parse_query, respond
 from server.idempotency import idempotent

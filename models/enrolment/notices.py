@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from models.enrolment.tables import OPEN, Enrolment
 from models.kernel.machine import Step
-from models.notifications import Event, notify
+from models.notifications.outbox import Event, notify
 from models.orgs import Org
 
 EVENT_TEXT = {

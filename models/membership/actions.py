@@ -22,7 +22,7 @@ from models.membership.tables import (
     MembershipStatus,
     OrgMemberTally,
 )
-from models.notifications import Event, notify
+from models.notifications.outbox import Event, notify
 from models.orgs import Org, OrgClosure
 from models.scope import StaffScope
 from server.clock import now

@@ -16,7 +16,7 @@ import pytest
 
 from models.accounts import StaffRole
 from models.membership.tables import Membership
-from models.notifications import Broadcast, NotificationDelivery
+from models.notifications.tables import Broadcast, NotificationDelivery
 from tests.factories.common import STAFF_PASSWORD, bearer
 from tests.factories.enrolment import apply
 from tests.factories.profiles import worker_with_profile
@@ -197,7 +197,7 @@ async def test_every_admin_api_route_needs_a_staff_token(api: httpx.AsyncClient)
 
 async def test_job_failures_page_shows_the_subtree_and_retries(world: World) -> None:
     from models.kernel.jobs import JobFailure, record_failure
-    from models.notifications import DeliveryStatus
+    from models.notifications.tables import DeliveryStatus
     from tests.kernel.factories import queued_messages
 
     org_id = world.inside["org"]

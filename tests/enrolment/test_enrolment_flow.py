@@ -10,7 +10,7 @@ import httpx
 from models.accounts import StaffRole
 from models.audit import AuditEntry
 from models.enrolment.tables import Enrolment
-from models.notifications import Notification, NotificationDelivery
+from models.notifications.tables import Notification, NotificationDelivery
 from tests.factories.common import assert_error, bearer, login_staff, login_worker
 from tests.factories.enrolment import apply
 from tests.factories.profiles import worker_with_profile

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from models.accounts import User
 from models.kernel.calendar import CalendarOverride, remove_override, set_override
-from models.notifications import Channel, Notification, NotificationDelivery, SubscriptionBalance
+from models.notifications.tables import Channel, Notification, NotificationDelivery, SubscriptionBalance
 from models.scope import StaffScope
 from server.clock import SHANGHAI, now
 from tests.factories.common import TEST_ACTOR, unique

@@ -17,7 +17,7 @@ import pytest
 from models.accounts import StaffRole
 from models.audit import AuditEntry
 from models.kernel.jobs import ROUND, JobFailure, JobLease
-from models.notifications import Broadcast, BroadcastStatus, DeliveryStatus, NotificationDelivery
+from models.notifications.tables import Broadcast, BroadcastStatus, DeliveryStatus, NotificationDelivery
 from server.clock import now
 from tests.factories.common import assert_error, bearer, eventually, login_staff, login_worker
 from tests.factories.enrolment import applicant

@@ -11,7 +11,7 @@ from models.enrolment.tables import Enrolment, EnrolmentStatus
 from models.errors import Conflict, Forbidden, Invalid, NotFound
 from models.kernel.history import CaseEvent, history_of
 from models.kernel.machine import NEW, StateMachine, Step, move, transition
-from models.notifications import Notification
+from models.notifications.tables import Notification
 from tests.factories.enrolment import applicant
 
 STAFF = Actor("staff", 1, "kernel-test")

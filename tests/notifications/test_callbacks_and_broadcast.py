@@ -13,7 +13,7 @@ from wechatpy.crypto import WeChatCrypto
 
 from models.accounts import User
 from models.kernel.history import history_of
-from models.notifications import (
+from models.notifications.tables import (
     Channel,
     DeliveryStatus,
     Notification,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from models.notifications import DeliveryStatus, Notification, NotificationDelivery
+from models.notifications.tables import DeliveryStatus, Notification, NotificationDelivery
 from tests.factories.common import assert_error, bearer, eventually, login_staff
 from tests.factories.enrolment import applicant
 from tests.factories.notifications import sandbox_messages

@@ -10,7 +10,7 @@ import signal
 
 import httpx
 
-from models.notifications import DeliveryStatus, NotificationDelivery
+from models.notifications.tables import DeliveryStatus, NotificationDelivery
 from tests.factories.common import bearer, eventually, login_staff
 from tests.factories.enrolment import applicant
 from tests.factories.notifications import sandbox_messages

@@ -7,7 +7,7 @@ import pytest
 
 from models.accounts import StaffRole, User
 from models.kernel.history import history_of
-from models.notifications import (
+from models.notifications.tables import (
     Broadcast,
     BroadcastStatus,
     Channel,

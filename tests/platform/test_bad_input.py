@@ -13,7 +13,7 @@ import pytest
 
 from models.accounts import StaffRole
 from models.enrolment.tables import Enrolment, EnrolmentStatus
-from models.notifications import OfficialAccountFollower
+from models.notifications.tables import OfficialAccountFollower
 from models.profiles.tables import WorkerProfile
 from tests.factories.common import STAFF_PASSWORD, assert_error, bearer, login_staff, login_worker
 from tests.factories.enrolment import applicant, apply

@@ -14,7 +14,7 @@ import pytest
 
 from models.accounts import User
 from models.idempotency import IdempotencyRecord
-from models.notifications import SubscriptionBalance
+from models.notifications.tables import SubscriptionBalance
 from tests.conftest import Stack, start_servers
 from tests.factories.common import bearer, eventually, login_worker
 from tests.factories.notifications import consent
