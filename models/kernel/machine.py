@@ -131,16 +131,7 @@ async def advance(
     audit: Audit = Audit(),
 ) -> Step:
     """`transition` for a case the caller has already locked inside its own transaction."""
-    previous = case.status.value
-    step_rule = machine.check(previous, action, actor.kind)
-    if step_rule.target is not None:
-        case.status = type(case.status)(step_rule.target)
-    step = Step(machine.case_type, case.id, action, previous, case.status.value, actor, note.strip()[:500], now())
-    if effects is not None:
-        await effects(case, step)
-    await case.save()
-    await _write(machine, case, step, audit)
-    return step
+    return await _take(machine, case, action, actor, case.status.value, note, effects, audit)
 
 
 async def begin(
@@ -154,10 +145,27 @@ async def begin(
     audit: Audit = Audit(),
 ) -> Step:
     """Record the first step of a case the domain has just created in its transaction."""
-    machine.check(NEW, action, actor.kind)
-    step = Step(machine.case_type, case.id, action, NEW, case.status.value, actor, note.strip()[:500], now())
+    return await _take(machine, case, action, actor, NEW, note, effects, audit)
+
+
+async def _take(
+    machine: StateMachine,
+    case: Any,
+    action: str,
+    actor: Actor,
+    current: str,
+    note: str,
+    effects: Effects | None,
+    audit: Audit,
+) -> Step:
+    rule = machine.check(current, action, actor.kind)
+    if current != NEW and rule.target is not None:
+        case.status = type(case.status)(rule.target)
+    step = Step(machine.case_type, case.id, action, current, case.status.value, actor, note.strip()[:500], now())
     if effects is not None:
         await effects(case, step)
+    if current != NEW:  # a new case was saved by the domain that created it
+        await case.save()
     await _write(machine, case, step, audit)
     return step
 
