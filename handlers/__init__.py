@@ -33,6 +33,8 @@ from handlers.profiles import worker as profile_worker
 from handlers.unions import public as unions_public
 from handlers.unions import staff_pages as unions_staff_pages
 from handlers.unions import tree_pages as unions_tree_pages
+from handlers.warm_requests import admin_api as warm_requests_api
+from handlers.warm_requests import worker as warm_requests_worker
 
 API = (
     health,
@@ -42,6 +44,7 @@ API = (
     enrolment_worker,
     membership_worker,
     notifications_worker,
+    warm_requests_worker,
     wechat_callback,
     staff_api,
     enrolment_api,
@@ -50,6 +53,7 @@ API = (
     audit_api,
     calendar_api,
     jobs_api,
+    warm_requests_api,
 )
 # The caseworker's admin pages: server-rendered (Jinja2 through sanic-ext), in Chinese, working
 # without JavaScript for the essentials; each calls the same domain functions as the admin API

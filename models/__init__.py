@@ -19,4 +19,5 @@ MODEL_MODULES = [
     "models.kernel.calendar",
     "models.kernel.timers",
     "models.kernel.jobs",
+    "models.warm_requests.tables",
 ]

@@ -9,6 +9,7 @@ from sanic.response import HTTPResponse
 from handlers.profiles.shapes import ProfileOut, profile_out
 from models.catalogue import OCCUPATIONS, PLATFORMS
 from models.profiles.actions import ProfileInput, save_profile
+from models.warm_requests.catalogue import REQUEST_TYPES
 from server.auth.guards import worker_required
 from server.http import Shape, documented, parse_body, respond
 
@@ -33,9 +34,24 @@ class Choice(Shape):
     label: str
 
 
+class FieldSpecOut(Shape):
+    name: str
+    label: str
+    type: str = Field(description="text | number | integer | date | choice")
+    required: bool
+    choices: list[Choice]
+
+
+class RequestTypeOut(Shape):
+    code: str
+    label: str
+    fields: list[FieldSpecOut]
+
+
 class CatalogueOut(Shape):
     occupations: list[Choice]
     platforms: list[Choice]
+    warm_request_types: list[RequestTypeOut]
 
 
 @bp.put("/me/profile")
@@ -67,11 +83,28 @@ async def put_profile(request: Request) -> HTTPResponse:
 
 
 @bp.get("/catalogue")
-@documented("职业与平台的可选列表", tag="me", response=CatalogueOut)
+@documented("可选列表：职业、平台、暖心服务求助类型及其信息项", tag="me", response=CatalogueOut)
 async def catalogue(request: Request) -> HTTPResponse:
     return respond(
         CatalogueOut(
             occupations=[Choice(code=code, label=label) for code, label in OCCUPATIONS.items()],
             platforms=[Choice(code=code, label=label) for code, label in PLATFORMS.items()],
+            warm_request_types=[
+                RequestTypeOut(
+                    code=kind.code,
+                    label=kind.label,
+                    fields=[
+                        FieldSpecOut(
+                            name=spec.name,
+                            label=spec.label,
+                            type=spec.type,
+                            required=spec.required,
+                            choices=[Choice(code=code, label=label) for code, label in spec.choices],
+                        )
+                        for spec in kind.fields
+                    ],
+                )
+                for kind in REQUEST_TYPES.values()
+            ],
         )
     )

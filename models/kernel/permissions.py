@@ -27,9 +27,12 @@ class Permission(StrEnum):
     MEMBERSHIP_CHANGES_REVIEW = "admin:membership_changes:review"
     NOTIFICATIONS_READ = "admin:notifications:read"
     NOTIFICATIONS_RESEND = "admin:notifications:resend"
+    SLA_POLICIES_MANAGE = "admin:sla_policies:manage"
     STAFF_MANAGE = "admin:staff:manage"
     TREE_MANAGE = "admin:tree:manage"
     TREE_READ = "admin:tree:read"
+    WARM_REQUESTS_HANDLE = "admin:warm_requests:handle"
+    WARM_REQUESTS_READ = "admin:warm_requests:read"
 
 
 CASEWORK = frozenset(
@@ -44,6 +47,8 @@ CASEWORK = frozenset(
         Permission.NOTIFICATIONS_READ,
         Permission.NOTIFICATIONS_RESEND,
         Permission.TREE_READ,
+        Permission.WARM_REQUESTS_HANDLE,
+        Permission.WARM_REQUESTS_READ,
     }
 )
 ADMINISTRATION = frozenset(
@@ -51,6 +56,7 @@ ADMINISTRATION = frozenset(
         Permission.AUDIT_READ,
         Permission.CALENDAR_MANAGE,
         Permission.JOBS_MANAGE,
+        Permission.SLA_POLICIES_MANAGE,
         Permission.STAFF_MANAGE,
         Permission.TREE_MANAGE,
     }

@@ -1,0 +1,51 @@
+"""Reading requests: the worker's own, and the caseworker's queue with its SLA state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.queryset import QuerySet
+
+from models.accounts import StaffAccount
+from models.kernel.history import CaseEvent, history_of
+from models.scope import StaffScope, WorkerScope
+from models.warm_requests.machine import MACHINE
+from models.warm_requests.sla import filter_by_sla
+from models.warm_requests.tables import RequestStatus, WarmMessage, WarmRequest
+
+
+def own_requests(user_id: int) -> QuerySet[WarmRequest]:
+    return WorkerScope(user_id).restrict(WarmRequest.all())
+
+
+def queue(
+    scope: StaffScope,
+    staff: StaffAccount,
+    *,
+    at: datetime,
+    status: RequestStatus | None = None,
+    assignee: str | None = None,
+    sla_state: str | None = None,
+    request_type: str | None = None,
+) -> QuerySet[WarmRequest]:
+    """The caseworker's queue in their subtree; `assignee` is `me` or `none`."""
+    query = scope.restrict(WarmRequest.all())
+    if status is not None:
+        query = query.filter(status=status)
+    if request_type is not None:
+        query = query.filter(request_type=request_type)
+    if assignee == "me":
+        query = query.filter(assignee_id=staff.id)
+    elif assignee == "none":
+        query = query.filter(assignee_id=None)
+    if sla_state is not None:
+        query = filter_by_sla(query, sla_state, at)
+    return query
+
+
+async def conversation(request_id: int) -> list[WarmMessage]:
+    return await WarmMessage.filter(request_id=request_id).order_by("id")
+
+
+async def timeline(request_id: int) -> list[CaseEvent]:
+    return await history_of(MACHINE.case_type, request_id)

@@ -1,0 +1,215 @@
+"""Deadlines a union can trust: each request runs two kernel timers (first response and
+resolution) on the policy of its union, the nearest one up the tree, else its type's defaults.
+A breach escalates the request to the parent union's queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
+
+from models.audit import Actor, record
+from models.errors import Invalid
+from models.kernel.calendar import CalendarKind
+from models.kernel.timers import (
+    BreachAction,
+    SlaState,
+    SlaTimer,
+    TimerStatus,
+    meet_timer,
+    open_timer,
+    pause_timer,
+    resume_timer,
+    start_timer,
+    stop_timer,
+    timer_states,
+)
+from models.orgs import ancestors
+from models.scope import StaffScope
+from models.warm_requests.catalogue import REQUEST_TYPES, request_type
+from models.warm_requests.tables import OPEN, SlaPolicy, WarmRequest
+
+CASE_TYPE = "warm_request"
+FIRST_RESPONSE, RESOLUTION = "first_response", "resolution"
+SYSTEM = Actor("system", None, "sla")
+MAX_TARGET_MINUTES = 365 * 24 * 60
+
+
+@dataclass(frozen=True)
+class Targets:
+    request_type: str
+    calendar: CalendarKind
+    first_response_minutes: int
+    resolution_minutes: int
+    source_org_id: int | None  # the union whose policy it is; None: the type's defaults
+
+
+async def targets_for(org_id: int, code: str) -> Targets:
+    """The policy of the nearest union up the tree, else the request type's defaults."""
+    chain = [org.id for org in reversed(await ancestors(org_id))]
+    policies = {p.org_id: p for p in await SlaPolicy.filter(org_id__in=chain, request_type=code)}
+    for candidate in chain:
+        if (policy := policies.get(candidate)) is not None:
+            return Targets(code, policy.calendar, policy.first_response_minutes, policy.resolution_minutes, candidate)
+    kind = request_type(code)
+    return Targets(code, kind.calendar, kind.first_response_minutes, kind.resolution_minutes, None)
+
+
+async def effective_policies(scope: StaffScope, org_id: int) -> list[Targets]:
+    await scope.require(org_id)
+    return [await targets_for(org_id, code) for code in REQUEST_TYPES]
+
+
+async def set_policy(
+    scope: StaffScope,
+    *,
+    org_id: int,
+    code: str,
+    calendar: CalendarKind,
+    first_response_minutes: int,
+    resolution_minutes: int,
+    actor: Actor,
+) -> SlaPolicy:
+    await scope.require(org_id)
+    request_type(code)
+    if not 1 <= first_response_minutes <= resolution_minutes <= MAX_TARGET_MINUTES:
+        raise Invalid("sla.targets", "时限须为正数，且首次响应时限不超过办结时限", {"field": "first_response_minutes"})
+    before = await SlaPolicy.get_or_none(org_id=org_id, request_type=code)
+    values = {
+        "calendar": calendar,
+        "first_response_minutes": first_response_minutes,
+        "resolution_minutes": resolution_minutes,
+    }
+    policy, _ = await SlaPolicy.update_or_create(defaults=values, org_id=org_id, request_type=code)
+    await record(
+        actor,
+        "sla.policy_set",
+        object_type="sla_policy",
+        object_id=policy.id,
+        org_id=org_id,
+        before={
+            "calendar": before.calendar.value,
+            "first": before.first_response_minutes,
+            "resolution": before.resolution_minutes,
+        }
+        if before
+        else None,
+        after={
+            "request_type": code,
+            "calendar": calendar.value,
+            "first": first_response_minutes,
+            "resolution": resolution_minutes,
+        },
+    )
+    return policy
+
+
+async def start_clocks(request: WarmRequest, at: datetime) -> None:
+    targets = await targets_for(request.org_id, request.request_type)
+    for kind, minutes in ((FIRST_RESPONSE, targets.first_response_minutes), (RESOLUTION, targets.resolution_minutes)):
+        await start_timer(
+            case_type=CASE_TYPE,
+            case_id=request.id,
+            kind=kind,
+            target_minutes=minutes,
+            org_id=request.org_id,
+            calendar=targets.calendar,
+            on_breach=(BreachAction.NOTIFY, BreachAction.ESCALATE),
+            at=at,
+        )
+
+
+async def answered(request: WarmRequest, at: datetime) -> None:
+    """The union answered: the first response is met, and a paused resolution clock runs again."""
+    if (first := await open_timer(CASE_TYPE, request.id, FIRST_RESPONSE)) is not None:
+        await meet_timer(first.id, at=at)
+    await resume(request, at)
+
+
+async def waiting_for_worker(request: WarmRequest, at: datetime) -> None:
+    await answered(request, at)
+    resolution = await open_timer(CASE_TYPE, request.id, RESOLUTION)
+    if resolution is not None and resolution.status == TimerStatus.RUNNING:
+        await pause_timer(resolution.id, at=at)
+
+
+async def resume(request: WarmRequest, at: datetime) -> None:
+    resolution = await open_timer(CASE_TYPE, request.id, RESOLUTION)
+    if resolution is not None and resolution.status == TimerStatus.PAUSED:
+        await resume_timer(resolution.id, at=at)
+
+
+async def finished(request: WarmRequest, at: datetime, *, met: bool) -> None:
+    for kind in (FIRST_RESPONSE, RESOLUTION):
+        if (timer := await open_timer(CASE_TYPE, request.id, kind)) is not None:
+            await (meet_timer if met else stop_timer)(timer.id, at=at)
+
+
+async def restart_resolution(request: WarmRequest, at: datetime) -> None:
+    """A reopened request gets a fresh resolution clock on its union's policy."""
+    targets = await targets_for(request.org_id, request.request_type)
+    await start_timer(
+        case_type=CASE_TYPE,
+        case_id=request.id,
+        kind=RESOLUTION,
+        target_minutes=targets.resolution_minutes,
+        org_id=request.org_id,
+        calendar=targets.calendar,
+        on_breach=(BreachAction.NOTIFY, BreachAction.ESCALATE),
+        at=at,
+    )
+
+
+@dataclass(frozen=True)
+class SlaView:
+    first_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    state: str
+
+
+# The one state a request shows: the worst of its open timers.
+_WORST_FIRST = (SlaState.BREACHED, SlaState.PAUSED, SlaState.AT_RISK, SlaState.ON_TRACK)
+
+
+async def sla_views(request_ids: list[int], at: datetime) -> dict[int, SlaView]:
+    timers = await SlaTimer.filter(case_type=CASE_TYPE, case_id__in=request_ids).order_by("id")
+    states = {state.timer_id: state for state in await timer_states(timers, at)}
+    by_request: dict[int, list[SlaTimer]] = {request_id: [] for request_id in request_ids}
+    for timer in timers:
+        by_request[timer.case_id].append(timer)
+    views = {}
+    for request_id, own in by_request.items():
+        latest = {timer.kind: states[timer.id] for timer in own}  # the newest timer of each kind
+        open_states = {s.state for s in latest.values() if s.status in (TimerStatus.RUNNING, TimerStatus.PAUSED)}
+        breached_ever = any(s.breached for s in latest.values())
+        state = next((s.value for s in _WORST_FIRST if s in open_states), "breached" if breached_ever else "met")
+        first, resolution = latest.get(FIRST_RESPONSE), latest.get(RESOLUTION)
+        views[request_id] = SlaView(first.due_at if first else None, resolution.due_at if resolution else None, state)
+    return views
+
+
+def filter_by_sla(query: QuerySet[WarmRequest], state: str, at: datetime) -> QuerySet[WarmRequest]:
+    """Requests whose SLA state at `at` is `state`, decided in the database (one subquery each)."""
+    timers = SlaTimer.filter(case_type=CASE_TYPE, status__in=[TimerStatus.RUNNING, TimerStatus.PAUSED])
+    breached = timers.filter(Q(status=TimerStatus.RUNNING, due_at__lte=at) | Q(breach_alerted_at__isnull=False))
+    paused = timers.filter(status=TimerStatus.PAUSED)
+    at_risk = timers.filter(status=TimerStatus.RUNNING, risk_at__lte=at, due_at__gt=at)
+    ids = {
+        "breached": breached,
+        "paused": paused,
+        "at_risk": at_risk,
+    }
+    query = query.filter(status__in=list(OPEN))
+    excluded = {
+        "breached": [],
+        "paused": ["breached"],
+        "at_risk": ["breached", "paused"],
+        "on_track": ["breached", "paused", "at_risk"],
+    }
+    if state in ids:
+        query = query.filter(id__in=Subquery(ids[state].values("case_id")))
+    for other in excluded[state]:
+        query = query.exclude(id__in=Subquery(ids[other].values("case_id")))
+    return query
