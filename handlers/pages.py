@@ -20,6 +20,7 @@ from models.accounts import STAFF_ROLE_LABELS
 from models.audit import record
 from models.errors import Invalid, Unauthorized
 from models.kernel.permissions import Permission
+from models.profiles.identity import is_ascii_digits
 from server.auth.guards import admit_staff
 from server.clock import SHANGHAI
 from server.http import MAX_DB_ID, BoundedDateTime
@@ -85,7 +86,7 @@ def optional_int(text: str) -> int | None:
     text = text.strip()
     if not text:
         return None
-    if not (text.isascii() and text.isdigit() and 0 < int(text) <= MAX_DB_ID):
+    if not (is_ascii_digits(text) and 0 < int(text) <= MAX_DB_ID):
         raise Invalid("request.invalid_number", "编号或页码须为正整数")
     return int(text)
 

@@ -91,11 +91,15 @@ def idempotent(handler: Handler) -> Handler:
                 response = await _answer(handler, request, *args, **kwargs)
                 if response.status >= 500:
                     raise _Unstored(response)
-                await (
-                    IdempotencyRecord.filter(id=record.id)
+                stored = await (
+                    IdempotencyRecord.filter(id=record.id, status=None)
                     .using_db(connection)
                     .update(status=response.status, response=(response.body or b"").decode())
                 )
+                if not stored:
+                    # A retry took the claim over as abandoned (this request ran past
+                    # ABANDONED_AFTER) and does the work itself: undo this request's work.
+                    raise Conflict("idempotency.in_progress", "相同的请求正在处理中，请稍后再试")
         except _Unstored as unstored:
             await record.delete()
             return unstored.response

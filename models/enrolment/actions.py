@@ -25,6 +25,14 @@ from server.clock import now
 from server.crypto import IdCipher, Sealed
 
 
+async def settle(enrolment: Enrolment, step: Step, member_no: str = "") -> None:
+    """After every step: an application that is no longer open frees the person's one open
+    slot (`open_key`), and the worker hears of the step."""
+    if enrolment.status not in OPEN:
+        enrolment.open_key = None
+    await notice(enrolment, step, member_no)
+
+
 async def submit(
     user: User,
     org_id: int,
@@ -79,7 +87,7 @@ async def submit(
                 note=note.strip()[:500],
                 submitted_at=now(),
             )
-            await begin(MACHINE, enrolment, "submit", actor, effects=notice)
+            await begin(MACHINE, enrolment, "submit", actor, effects=settle)
     except IntegrityError:
         raise Conflict("enrolment.open_exists", "您已有一份正在办理的入会申请，请勿重复提交") from None
     return enrolment
@@ -104,7 +112,7 @@ async def resubmit(user: User, enrolment_id: int, note: str, actor: Actor) -> En
                 "submitted_at": step.at,
             }
         )
-        await notice(enrolment, step)
+        await settle(enrolment, step)
 
     return await transition(
         MACHINE, own_query(user, enrolment_id), "resubmit", actor, not_found=not_found(enrolment_id), effects=refresh
@@ -113,7 +121,7 @@ async def resubmit(user: User, enrolment_id: int, note: str, actor: Actor) -> En
 
 async def withdraw(user: User, enrolment_id: int, actor: Actor) -> Enrolment:
     return await transition(
-        MACHINE, own_query(user, enrolment_id), "withdraw", actor, not_found=not_found(enrolment_id), effects=notice
+        MACHINE, own_query(user, enrolment_id), "withdraw", actor, not_found=not_found(enrolment_id), effects=settle
     )
 
 
@@ -142,7 +150,7 @@ async def _decide(scope: StaffScope, enrolment_id: int, action: str, reason: str
             )
             enrolment.membership_id = membership.id
             member_no = step.data["member_no"] = membership.member_no
-        await notice(enrolment, step, member_no)
+        await settle(enrolment, step, member_no)
 
     return await transition(
         MACHINE,

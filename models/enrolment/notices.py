@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.enrolment.tables import OPEN, Enrolment
+from models.enrolment.tables import Enrolment
 from models.kernel.machine import Step
 from models.notifications.outbox import Event, notify
 from models.orgs import Org
@@ -19,8 +19,6 @@ EVENT_TEXT = {
 
 async def notice(enrolment: Enrolment, step: Step, member_no: str = "") -> None:
     """The worker hears of every step; WeChat carries only what someone else did."""
-    if enrolment.status not in OPEN:
-        enrolment.open_key = None
     org = await Org.get(id=enrolment.org_id)
     title, body, status_text = EVENT_TEXT[step.action]
     text = body.format(org=org.name, reason=enrolment.reason, member_no=member_no)

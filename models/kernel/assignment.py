@@ -163,6 +163,8 @@ async def _live_for(step: Step, person: Person, state: AssignmentState) -> Assig
 
 async def accept(step: Step, person: Person) -> Assignment:
     offered = await _live_for(step, person, AssignmentState.OFFERED)
+    if offered.respond_by is not None and offered.respond_by <= step.at:
+        raise Conflict("assignment.offer_expired", "答复期限已过，该事项已不再等您答复", {"case_id": step.case_id})
     offered.state, offered.respond_by = AssignmentState.ACTIVE, None
     await offered.save(update_fields=["state", "respond_by"])
     step.data["assignee"] = person.name
@@ -211,8 +213,15 @@ def register_offer_timeout(case_type: str, handler: OfferTimeout) -> None:
     _offer_timeouts[case_type] = handler
 
 
-async def end_expired(step: Step) -> Assignment | None:
-    return await _end_live(step, AssignmentState.EXPIRED, "答复超时")
+async def end_expired(step: Step) -> Assignment:
+    """End the case's offer that has run out; called by the case type's handler after it locked
+    the case, so an answer that came in meanwhile wins and the expiry is refused."""
+    live = await current(step.case_type, step.case_id)
+    if live is None or live.state != AssignmentState.OFFERED or live.respond_by is None or live.respond_by > step.at:
+        raise Conflict("assignment.not_expired", "该邀请已答复或尚未到期", {"case_id": step.case_id})
+    live.state, live.ended_at, live.end_note = AssignmentState.EXPIRED, step.at, "答复超时"
+    await live.save(update_fields=["state", "ended_at", "end_note"])
+    return live
 
 
 @dataclass(frozen=True)
@@ -232,12 +241,11 @@ async def expire_offers(at: datetime) -> list[OfferTimeoutFailure]:
             failures.append(OfferTimeoutFailure(offered.id, f"LookupError: no offer timeout for {offered.case_type}"))
             continue
         try:
+            # The handler locks the case first (as every step of a case does), then ends the offer
+            # with `end_expired`, which checks it again: locking the offer here first would take
+            # the two rows in the opposite order to an accept, and deadlock with it.
             async with in_transaction():
-                still = (
-                    await Assignment.filter(id=offered.id, state=AssignmentState.OFFERED).select_for_update().first()
-                )
-                if still is not None:
-                    await handler(still, at)
+                await handler(offered, at)
         except Exception as exc:
             log.exception("offer timeout failed", extra={"assignment_id": offered.id})
             failures.append(OfferTimeoutFailure(offered.id, f"{type(exc).__name__}: {exc}"[:255]))

@@ -159,13 +159,14 @@ async def _take(
     audit: Audit,
 ) -> Step:
     rule = machine.check(current, action, actor.kind)
-    if current != NEW and rule.target is not None:
+    if current == NEW and case.status.value != rule.target:
+        raise ValueError(f"a new {machine.case_type} must be created {rule.target}, not {case.status.value}")
+    if rule.target is not None:
         case.status = type(case.status)(rule.target)
     step = Step(machine.case_type, case.id, action, current, case.status.value, actor, note.strip()[:500], now())
     if effects is not None:
         await effects(case, step)
-    if current != NEW:  # a new case was saved by the domain that created it
-        await case.save()
+    await case.save()
     await _write(machine, case, step, audit)
     return step
 

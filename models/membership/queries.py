@@ -9,7 +9,7 @@ from tortoise.queryset import QuerySet
 from models.catalogue import OCCUPATIONS, PLATFORMS, label_of
 from models.membership.tables import Membership, MembershipStatus, OrgMemberTally
 from models.orgs import OrgClosure, in_subtree
-from models.profiles.identity import is_ascii_digits
+from models.profiles.identity import ascii_form, is_ascii_digits
 from models.scope import StaffScope
 
 
@@ -84,7 +84,7 @@ async def member_list(scope: StaffScope, chosen: MemberFilter) -> tuple[QuerySet
         "platform": chosen.platform,
     }
     query = query.filter(**{key: value for key, value in filters.items() if value is not None})
-    text = (chosen.q or "").strip()
+    text = ascii_form(chosen.q or "").strip()
     if text:
         query = query.filter(member_no=text) if is_ascii_digits(text) else query.filter(real_name__icontains=text)
     total = None

@@ -40,6 +40,8 @@ async def test_offer_accept_release_and_the_history_data() -> None:
     assert offering.data == {"assignee": "张国明", "assignee_kind": "expert", "respond_by": "2026-12-01T09:00:00+08:00"}
     with pytest.raises(Conflict):
         await assignment.accept(step_of(case_id, "accept"), Person(AssigneeKind.EXPERT, 502, "别人"))
+    with pytest.raises(Conflict):  # too late: the offer ran out at 09:00 on Tuesday
+        await assignment.accept(step_of(case_id, "accept", NINE_MONDAY + timedelta(hours=25)), expert)
     accepted = await assignment.accept(step_of(case_id, "accept"), expert)
     assert accepted.state == AssignmentState.ACTIVE and accepted.respond_by is None
     await assignment.release(step_of(case_id, "release"), expert)
