@@ -14,7 +14,7 @@ async def repair_identities(apps, schema_editor) -> None:
     settings = load_settings()
     cipher = IdCipher(settings.id_encryption_keys, settings.id_blind_index_key)
     report = await repair_stored_identities(schema_editor.client, cipher)
-    if report.people_rekeyed or report.phones_fixed or report.region_codes_fixed or report.needs_review:
+    if report.people_rekeyed or report.fixed or report.needs_review:
         logging.getLogger("gonghui.migrations").warning("identity repair: %s", report)
 
 

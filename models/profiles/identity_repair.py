@@ -16,6 +16,7 @@ migrations may widen.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,9 +37,12 @@ PHONES = ("worker_profiles", "enrolments", "memberships")
 @dataclass
 class IdentityRepair:
     people_rekeyed: int = 0
-    phones_fixed: int = 0
-    region_codes_fixed: int = 0
+    fixed: Counter[str] = field(default_factory=Counter)  # column -> values made ASCII
     needs_review: list[str] = field(default_factory=list)  # "table:id" of rows left for staff
+
+
+# Where a row names its union, so that its review entry reaches that union's admins.
+ORG_COLUMN = {"enrolments": "org_id", "memberships": "org_id", "orgs": "id"}
 
 
 class _Sql:
@@ -68,6 +72,9 @@ async def repair_stored_identities(client: BaseDBAsyncClient, cipher: IdCipher) 
     for table in PHONES:
         await _fix_digits(sql, table, "phone", report)
     await _fix_digits(sql, "orgs", "region_code", report)
+    # Member numbers were built from region codes: `<region><year><sequence>`.
+    await _fix_digits(sql, "memberships", "member_no", report, unique=True)
+    await _fix_digits(sql, "member_number_sequences", "prefix", report, unique=True)
     return report
 
 
@@ -102,6 +109,10 @@ async def _rekey_person(sql: _Sql, cipher: IdCipher, old_key: str, number: str, 
         for table, key_column in SEALED
     }
     if taken:
+        # The twin's memberships are named too: a second membership is the harm to undo.
+        holders["memberships"] = [
+            row["id"] for row in await sql.rows("SELECT id FROM memberships WHERE person_key = ?", old_key)
+        ]
         for table, ids in holders.items():
             for row_id in ids:
                 await _needs_review(
@@ -127,20 +138,19 @@ async def _rekey_person(sql: _Sql, cipher: IdCipher, old_key: str, number: str, 
     report.people_rekeyed += 1
 
 
-async def _fix_digits(sql: _Sql, table: str, column: str, report: IdentityRepair) -> None:
+async def _fix_digits(sql: _Sql, table: str, column: str, report: IdentityRepair, *, unique: bool = False) -> None:
     async for rows in _batches(sql, table, f"{column} AS value"):
         for row in rows:
             if row["value"].isascii():
                 continue
             fixed = ascii_form(row["value"]).strip()
-            if is_ascii_digits(fixed):
-                await sql.run(f"UPDATE {table} SET {column} = ? WHERE id = ?", fixed, row["id"])
-                if column == "phone":
-                    report.phones_fixed += 1
-                else:
-                    report.region_codes_fixed += 1
-            else:
+            if not is_ascii_digits(fixed):
                 await _needs_review(sql, report, table, row["id"], f"{column} has digits of another script")
+            elif unique and await sql.rows(f"SELECT 1 AS taken FROM {table} WHERE {column} = ?", fixed):
+                await _needs_review(sql, report, table, row["id"], f"the ASCII form of this {column} is taken")
+            else:
+                await sql.run(f"UPDATE {table} SET {column} = ? WHERE id = ?", fixed, row["id"])
+                report.fixed[column] += 1
 
 
 async def _batches(sql: _Sql, table: str, columns: str) -> AsyncIterator[list[dict[str, Any]]]:
@@ -154,17 +164,33 @@ async def _batches(sql: _Sql, table: str, columns: str) -> AsyncIterator[list[di
 
 
 async def _needs_review(sql: _Sql, report: IdentityRepair, table: str, row_id: int, why: str) -> None:
+    """One audit entry per row, however often the repair runs, addressed to the row's union."""
     report.needs_review.append(f"{table}:{row_id}")
-    await _audit(sql, "identity.needs_review", table, str(row_id), {"why": why})
+    seen = await sql.rows(
+        "SELECT 1 AS seen FROM audit_entries WHERE action = 'identity.needs_review' AND object_type = ? AND object_id = ?",
+        table,
+        str(row_id),
+    )
+    if seen:
+        return
+    org_id = None
+    if table in ORG_COLUMN:
+        org_id = (await sql.rows(f"SELECT {ORG_COLUMN[table]} AS org_id FROM {table} WHERE id = ?", row_id))[0][
+            "org_id"
+        ]
+    await _audit(sql, "identity.needs_review", table, str(row_id), {"why": why}, org_id)
 
 
-async def _audit(sql: _Sql, action: str, object_type: str, object_id: str, after: dict[str, str]) -> None:
+async def _audit(
+    sql: _Sql, action: str, object_type: str, object_id: str, after: dict[str, str], org_id: int | None = None
+) -> None:
     await sql.run(
-        "INSERT INTO audit_entries (actor_kind, actor_name, action, object_type, object_id, ip, request_id, after,"
-        " created_at) VALUES ('system', 'identity-repair', ?, ?, ?, '', '', ?, ?)",
+        "INSERT INTO audit_entries (actor_kind, actor_name, action, object_type, object_id, org_id, ip, request_id,"
+        " after, created_at) VALUES ('system', 'identity-repair', ?, ?, ?, ?, '', '', ?, ?)",
         action,
         object_type,
         object_id,
+        org_id,
         json.dumps(after, ensure_ascii=False),
         now(),
     )

@@ -3,10 +3,13 @@ digits are refused, and rows stored before the rule are repaired."""
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 from tortoise import connections
 
 from models.audit import AuditEntry
+from models.membership.tables import MemberNumberSequence
 from models.orgs import Org
 from models.profiles.identity_repair import repair_stored_identities
 from models.profiles.tables import ID_CONTEXT, WorkerProfile
@@ -71,6 +74,8 @@ async def test_stored_rows_from_before_the_rule_are_repaired(stack: Stack, api: 
     )
     org = await make_org(await demo_org("中山市总工会"))
     await Org.filter(id=org.id).update(region_code="４４２０００")
+    prefix = f"９{uuid.uuid4().int % 10**9:09d}"  # a member-number prefix built from such a code
+    sequence = await MemberNumberSequence.create(prefix=prefix, last_value=3)
 
     report = await repair_stored_identities(connections.get("default"), cipher)
 
@@ -79,9 +84,10 @@ async def test_stored_rows_from_before_the_rule_are_repaired(stack: Stack, api: 
     assert cipher.open(repaired.sealed_id(), ID_CONTEXT) == number
     assert repaired.id_masked == f"{number[:4]}**********{number[-4:]}" and repaired.phone == phone
     assert (await Org.get(id=org.id)).region_code == "442000"
-    assert report.people_rekeyed >= 1 and report.phones_fixed >= 1 and report.region_codes_fixed >= 1
+    assert (await MemberNumberSequence.get(id=sequence.id)).prefix == "9" + prefix[1:]
+    assert report.people_rekeyed >= 1 and report.fixed["phone"] >= 1 and report.fixed["region_code"] >= 1
     again = await repair_stored_identities(connections.get("default"), cipher)
-    assert (again.people_rekeyed, again.phones_fixed, again.region_codes_fixed) == (0, 0, 0)
+    assert (again.people_rekeyed, sum(again.fixed.values())) == (0, 0)
 
 
 async def test_a_stored_twin_is_left_for_review(stack: Stack, api: httpx.AsyncClient) -> None:
@@ -109,3 +115,5 @@ async def test_a_stored_twin_is_left_for_review(stack: Stack, api: httpx.AsyncCl
     assert (await WorkerProfile.get(id=twin.id)).id_blind_index == cipher.blind_index(typed)
     entry = await AuditEntry.get(action="identity.needs_review", object_type="worker_profiles", object_id=str(twin.id))
     assert entry.after == {"why": "the ASCII form of this ID number is already registered"}
+    await repair_stored_identities(connections.get("default"), cipher)  # again: no second entry for it
+    assert await AuditEntry.filter(action="identity.needs_review", object_id=str(twin.id)).count() == 1
