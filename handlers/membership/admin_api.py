@@ -9,6 +9,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from models.kernel.permissions import Permission
+from models.kernel.ratings import satisfaction
 from models.membership.actions import decide_change
 from models.membership.queries import MemberFilter, member_list, subtree_figures
 from models.membership.tables import (
@@ -20,7 +21,9 @@ from models.membership.tables import (
     MembershipStatus,
 )
 from models.profiles.identity import mask_phone
+from models.warm_requests.queries import figures as warm_figures
 from server.auth.guards import staff_required
+from server.clock import now
 from server.http import DbId, LocalTime, PageQuery, Shape, documented, parse_body, parse_query, respond
 
 bp = Blueprint("admin_membership", url_prefix="/api/v1/admin")
@@ -99,6 +102,22 @@ class StatsQuery(Shape):
     org_id: DbId | None = Field(None, description="不填为本人所属组织")
 
 
+class WarmFigures(Shape):
+    by_status: dict[str, int]
+    breached: int = Field(description="已超时的未办结求助")
+
+
+class ServiceSatisfaction(Shape):
+    average: float
+    count: int
+
+
+class SatisfactionOut(Shape):
+    average: float | None
+    count: int
+    by_service: dict[str, ServiceSatisfaction]
+
+
 class StatsOut(Shape):
     org_id: int
     org_count: int
@@ -106,6 +125,8 @@ class StatsOut(Shape):
     gig_member_count: int
     by_occupation: list[Breakdown]
     by_platform: list[Breakdown]
+    warm_requests: WarmFigures
+    satisfaction: SatisfactionOut
 
 
 def member_out(member: Membership) -> MemberOut:
@@ -186,7 +207,7 @@ async def reject_change(request: Request, change_id: int) -> HTTPResponse:
 
 @bp.get("/stats")
 @documented(
-    "本级及下级的统计：组织数、会员数、新就业形态会员数，按职业与平台分布",
+    "本级及下级的统计：组织数、会员数、新就业形态会员数（按职业与平台分布），暖心服务求助，服务满意度",
     tag="admin-membership",
     query=StatsQuery,
     response=StatsOut,
@@ -197,4 +218,12 @@ async def stats(request: Request) -> HTTPResponse:
     query = parse_query(request, StatsQuery)
     org_id = query.org_id if query.org_id is not None else request.ctx.staff.org_id
     await request.ctx.scope.require(org_id)
-    return respond(StatsOut(org_id=org_id, **await subtree_figures(org_id)))
+    done = await satisfaction(org_id)
+    return respond(
+        StatsOut(
+            org_id=org_id,
+            **await subtree_figures(org_id),
+            warm_requests=WarmFigures(**await warm_figures(org_id, now())),
+            satisfaction=SatisfactionOut(average=done.average, count=done.count, by_service=done.by_service),
+        )
+    )

@@ -129,3 +129,30 @@ async def served_average(served: Served) -> tuple[float | None, int]:
     )
     count = row[0]["count"] if row else 0
     return (round(row[0]["total"] / count, 2) if count else None, count)
+
+
+@dataclass(frozen=True)
+class Satisfaction:
+    average: float | None
+    count: int
+    by_service: dict[str, dict[str, float | int]]
+
+
+async def satisfaction(org_id: int) -> Satisfaction:
+    """Every rating in the union's subtree: the average and count, overall and per service kind."""
+    rows = (
+        await in_subtree(Rating.all(), org_id)
+        .annotate(count=Count("id"), total=Sum("score"))
+        .group_by("service_kind")
+        .values("service_kind", "count", "total")
+    )
+    count = sum(row["count"] for row in rows)
+    total = sum(row["total"] for row in rows)
+    return Satisfaction(
+        round(total / count, 2) if count else None,
+        count,
+        {
+            row["service_kind"]: {"average": round(row["total"] / row["count"], 2), "count": row["count"]}
+            for row in rows
+        },
+    )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from models.accounts import StaffAccount
 from models.kernel.history import CaseEvent, history_of
+from models.orgs import in_subtree
 from models.scope import StaffScope, WorkerScope
 from models.warm_requests.machine import MACHINE
 from models.warm_requests.sla import filter_by_sla
@@ -49,3 +51,12 @@ async def conversation(request_id: int) -> list[WarmMessage]:
 
 async def timeline(request_id: int) -> list[CaseEvent]:
     return await history_of(MACHINE.case_type, request_id)
+
+
+async def figures(org_id: int, at: datetime) -> dict[str, object]:
+    """Requests in the union's subtree by status, and how many are breached at `at`."""
+    in_tree = in_subtree(WarmRequest.all(), org_id)
+    rows = await in_tree.annotate(count=Count("id")).group_by("status").values("status", "count")
+    by_status = {status.value: 0 for status in RequestStatus}
+    by_status.update({str(row["status"]): row["count"] for row in rows})
+    return {"by_status": by_status, "breached": await filter_by_sla(in_tree, "breached", at).count()}

@@ -102,6 +102,13 @@ async def test_the_life_of_a_request(api: httpx.AsyncClient) -> None:
 
     detail = (await api.get(f"/api/v1/warm-requests/{request_id}", headers=bearer(token))).json()
     assert detail["status"] == "closed"
+    figures = (await api.get("/api/v1/admin/stats", params={"org_id": org.id}, headers=bearer(staff))).json()
+    assert figures["warm_requests"]["by_status"]["closed"] == 1 and figures["warm_requests"]["breached"] == 0
+    assert figures["satisfaction"] == {
+        "average": 5.0,
+        "count": 1,
+        "by_service": {"warm_request": {"average": 5.0, "count": 1}},
+    }
     assert [m["author"] for m in detail["messages"]] == ["union", "union", "worker"]
     assert [(t["action"], t["actor"]) for t in detail["timeline"]] == [
         ("submit", "worker"),
