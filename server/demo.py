@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from models.accounts import StaffAccount, StaffRole
+from models.accounts import StaffAccount, StaffRole, User
 from models.audit import Actor
 from models.orgs import Org, OrgType, create_org
+from models.scope import StaffScope
 from models.unions.staff import create_staff
+from models.warm_requests import actions
 
 
 @dataclass
@@ -165,4 +167,61 @@ async def load_demo(password: str) -> bool:
                 must_change_password=False,
                 actor=SYSTEM_ACTOR,
             )
+    await _demo_warm_requests(by_name)
     return True
+
+
+DEMO_REQUESTS = (
+    # (worker, union, type, description, fields, how far the union got)
+    (
+        "rider-chen",
+        "中山市总工会",
+        "legal_aid",
+        "站点以“差评”为由扣了我两个月的配送费，申诉没有回音。",
+        {"dispute_kind": "penalty", "employer": "某外卖平台中山东区站", "amount_owed": 3200},
+        "submitted",
+    ),
+    (
+        "courier-lin",
+        "中山市总工会",
+        "hardship",
+        "爱人住院，家里两个孩子上学，收入不够开支。",
+        {"household_size": 4, "monthly_income": 4800, "cause": "家人重病"},
+        "in_progress",
+    ),
+    (
+        "driver-huang",
+        "中山市总工会",
+        "medical",
+        "跑车途中腰伤，想申请医疗互助。",
+        {"hospital": "中山市人民医院", "cost": 12600},
+        "waiting_worker",
+    ),
+    (
+        "rider-zhou",
+        "深圳市总工会",
+        "counselling",
+        "最近总睡不好，想找人聊聊。",
+        {"topic": "stress", "preferred_time": "晚上九点后"},
+        "resolved",
+    ),
+)
+
+
+async def _demo_warm_requests(by_name: dict[str, Org]) -> None:
+    """A few help requests at each stage, so the queue and the worker's view have something."""
+    for worker, union, code, description, values, stage in DEMO_REQUESTS:
+        user = await User.create(openid=f"sandbox-{worker}")
+        me = Actor("user", user.id, user.openid)
+        request = await actions.submit(user.id, code, description, values, None, by_name[union].id, me)
+        if stage == "submitted":
+            continue
+        staff = await StaffAccount.filter(org_id=by_name[union].id).order_by("id").first()
+        assert staff is not None
+        scope, actor = StaffScope.of(staff), Actor("staff", staff.id, staff.username)
+        await actions.assign(scope, request.id, staff, actor)
+        await actions.reply(scope, request.id, "您好，已收到您的求助，我们正在核实情况。", actor)
+        if stage == "waiting_worker":
+            await actions.request_info(scope, request.id, "请补充医院的诊断证明和费用清单照片。", actor)
+        elif stage == "resolved":
+            await actions.resolve(scope, request.id, "已安排心理咨询师电话疏导一次，并告知 12351 职工服务热线。", actor)
