@@ -34,6 +34,7 @@ from handlers.unions import public as unions_public
 from handlers.unions import staff_pages as unions_staff_pages
 from handlers.unions import tree_pages as unions_tree_pages
 from handlers.warm_requests import admin_api as warm_requests_api
+from handlers.warm_requests import admin_pages as warm_requests_pages
 from handlers.warm_requests import worker as warm_requests_worker
 
 API = (
@@ -68,6 +69,7 @@ ADMIN_PAGES = (
     unions_staff_pages,
     audit_pages,
     jobs_pages,
+    warm_requests_pages,
 )
 
 

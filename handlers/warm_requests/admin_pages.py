@@ -1,0 +1,103 @@
+"""The warm-service queue for caseworkers: what is mine, unassigned, at risk or breached, with
+due times; a request's fields, conversation and history, and the actions on it."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, redirect
+
+from handlers.pages import args_of, form_value, listing, page_guard, render
+from models.errors import DomainError
+from models.kernel.permissions import Permission
+from models.orgs import Org
+from models.warm_requests import actions
+from models.warm_requests.catalogue import REQUEST_TYPES, labelled, request_type
+from models.warm_requests.machine import MACHINE
+from models.warm_requests.queries import conversation, queue, timeline
+from models.warm_requests.sla import sla_views
+from models.warm_requests.tables import STATUS_LABELS, RequestStatus, WarmRequest
+from server.clock import now
+
+bp = Blueprint("admin_pages_warm_requests")
+
+SLA_LABELS = {"on_track": "正常", "at_risk": "即将超时", "breached": "已超时", "paused": "暂停计时", "met": "已达标"}
+ASSIGNEE_LABELS = {"me": "我的", "none": "未分派"}
+ACTIONS = {"reply": actions.reply, "request-info": actions.request_info, "resolve": actions.resolve}
+
+
+@bp.get("/warm-requests")
+@page_guard(Permission.WARM_REQUESTS_READ)
+async def request_queue(request: Request) -> HTTPResponse:
+    chosen = args_of(request, ("status", "assignee", "sla", "type"))
+    moment = now()
+    query = queue(
+        request.ctx.scope,
+        request.ctx.staff,
+        at=moment,
+        status=RequestStatus(chosen["status"]) if chosen["status"] in set(RequestStatus) else None,
+        assignee=chosen["assignee"] if chosen["assignee"] in ASSIGNEE_LABELS else None,
+        sla_state=chosen["sla"] if chosen["sla"] in SLA_LABELS and chosen["sla"] != "met" else None,
+        request_type=chosen["type"] if chosen["type"] in REQUEST_TYPES else None,
+    )
+    page_of = await listing(request, query.order_by("created_at", "id"))
+    items = page_of["items"]
+    names = dict(await Org.filter(id__in=list({r.org_id for r in items})).values_list("id", "name"))
+    return render(
+        request,
+        "admin/warm_requests.html",
+        **page_of,
+        chosen=chosen,
+        views=await sla_views([r.id for r in items], moment),
+        org_names=names,
+        now=moment,
+        status_labels=STATUS_LABELS,
+        sla_labels=SLA_LABELS,
+        assignee_labels=ASSIGNEE_LABELS,
+        types=REQUEST_TYPES,
+    )
+
+
+@bp.get("/warm-requests/<request_id:int>")
+@page_guard(Permission.WARM_REQUESTS_READ)
+async def request_detail(request: Request, request_id: int) -> HTTPResponse:
+    found = await request.ctx.scope.get(WarmRequest.all(), id=request_id)
+    moment = now()
+    return render(
+        request,
+        "admin/warm_request_detail.html",
+        item=found,
+        kind=request_type(found.request_type),
+        fields=labelled(request_type(found.request_type), found.values),
+        org=await Org.get(id=found.org_id),
+        messages=await conversation(found.id),
+        history=await timeline(found.id),
+        view=(await sla_views([found.id], moment))[found.id],
+        allowed=MACHINE.actions_from(found.status.value, "staff"),
+        status_labels=STATUS_LABELS,
+        sla_labels=SLA_LABELS,
+        error=request.args.get("error", ""),
+    )
+
+
+@bp.post("/warm-requests/<request_id:int>/<action:str>")
+@page_guard(Permission.WARM_REQUESTS_HANDLE)
+async def act(request: Request, request_id: int, action: str) -> HTTPResponse:
+    scope, actor = request.ctx.scope, request.ctx.actor
+    try:
+        if action == "claim":
+            await actions.assign(scope, request_id, request.ctx.staff, actor)
+        elif action in ACTIONS:
+            await ACTIONS[action](scope, request_id, form_value(request, "content"), actor)
+        elif action == "escalate":
+            await actions.escalate(scope, request_id, form_value(request, "content"), actor)
+        else:
+            return redirect(f"/admin/warm-requests/{request_id}?error={quote('没有这项操作')}")
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return redirect(f"/admin/warm-requests/{request_id}?error={quote(exc.message)}")
+    if action == "escalate":
+        return redirect("/admin/warm-requests")
+    return redirect(f"/admin/warm-requests/{request_id}")
