@@ -7,7 +7,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from handlers.profiles.shapes import ProfileOut, profile_out
-from models.catalogue import OCCUPATIONS, PLATFORMS
+from models.catalogue import APPEAL_TOPICS, NEGOTIATION_TOPICS, OCCUPATIONS, PLATFORMS
 from models.profiles.actions import ProfileInput, save_profile
 from server.auth.guards import worker_required
 from server.http import Shape, documented, parse_body, respond
@@ -33,9 +33,14 @@ class Choice(Shape):
     label: str
 
 
+class TopicChoice(Choice):
+    negotiation: bool = Field(description="是否为与平台企业集体协商的议题")
+
+
 class CatalogueOut(Shape):
     occupations: list[Choice]
     platforms: list[Choice]
+    appeal_topics: list[TopicChoice]
 
 
 @bp.put("/me/profile")
@@ -67,11 +72,15 @@ async def put_profile(request: Request) -> HTTPResponse:
 
 
 @bp.get("/catalogue")
-@documented("职业与平台的可选列表", tag="me", response=CatalogueOut)
+@documented("职业、平台与诉求类别的可选列表", tag="me", response=CatalogueOut)
 async def catalogue(request: Request) -> HTTPResponse:
     return respond(
         CatalogueOut(
             occupations=[Choice(code=code, label=label) for code, label in OCCUPATIONS.items()],
             platforms=[Choice(code=code, label=label) for code, label in PLATFORMS.items()],
+            appeal_topics=[
+                TopicChoice(code=code, label=label, negotiation=code in NEGOTIATION_TOPICS)
+                for code, label in APPEAL_TOPICS.items()
+            ],
         )
     )

@@ -44,6 +44,7 @@ UNION_NOTICE = EventTemplates(
 DEFAULT_TEMPLATES: dict[str, EventTemplates] = {
     "enrolment.*": REVIEW_RESULT,
     "membership.*": REVIEW_RESULT,
+    "appeal.*": REVIEW_RESULT,
     "broadcast.notice": UNION_NOTICE,
 }
 
