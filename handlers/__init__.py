@@ -13,6 +13,7 @@ from sanic import Blueprint, Sanic
 
 from handlers import health
 from handlers.appeals import admin_api as appeals_api
+from handlers.appeals import admin_pages as appeals_pages
 from handlers.appeals import worker as appeals_worker
 from handlers.audit import admin_api as audit_api
 from handlers.audit import admin_pages as audit_pages
@@ -63,6 +64,7 @@ ADMIN_PAGES = (
     home_page,
     enrolment_pages,
     membership_pages,
+    appeals_pages,
     notifications_pages,
     unions_tree_pages,
     unions_staff_pages,
