@@ -12,6 +12,9 @@ from __future__ import annotations
 from sanic import Blueprint, Sanic
 
 from handlers import health
+from handlers.appeals import admin_api as appeals_api
+from handlers.appeals import admin_pages as appeals_pages
+from handlers.appeals import worker as appeals_worker
 from handlers.audit import admin_api as audit_api
 from handlers.audit import admin_pages as audit_pages
 from handlers.auth import staff_api, staff_pages, worker
@@ -44,12 +47,14 @@ API = (
     unions_public,
     enrolment_worker,
     membership_worker,
+    appeals_worker,
     notifications_worker,
     warm_requests_worker,
     wechat_callback,
     staff_api,
     enrolment_api,
     membership_api,
+    appeals_api,
     notifications_api,
     audit_api,
     calendar_api,
@@ -64,6 +69,7 @@ ADMIN_PAGES = (
     home_page,
     enrolment_pages,
     membership_pages,
+    appeals_pages,
     notifications_pages,
     unions_tree_pages,
     unions_staff_pages,

@@ -1,4 +1,5 @@
-"""Maintained lists the mini-program offers: occupations and platforms of (gig) workers.
+"""Maintained lists the mini-program offers: occupations and platforms of (gig) workers, and the
+topics of workers' demands.
 
 Codes are stable identifiers stored on records; labels are what people read. `other` takes a
 free-text description beside it.
@@ -46,6 +47,28 @@ PLATFORMS: dict[str, str] = {
     "dada": "达达",
     "douyin": "抖音",
     "none": "无平台",
+    OTHER: "其他",
+}
+
+# What workers raise with their union. The first group is what platform enterprises negotiate with
+# unions over (DOMAIN.md §6), so the tallies brought to the table use the same codes.
+NEGOTIATION_TOPICS: dict[str, str] = {
+    "order_allocation": "订单分配",
+    "rewards_penalties": "奖惩制度",
+    "order_price": "订单价格",
+    "commission_rate": "抽成比例",
+    "delivery_time": "配送时间",
+    "rest": "休息",
+    "occupational_protection": "职业保障",
+}
+APPEAL_TOPICS: dict[str, str] = {
+    **NEGOTIATION_TOPICS,
+    "pay": "劳动报酬",
+    "working_hours": "工作时间",
+    "labour_safety": "劳动安全",
+    "social_insurance": "社会保险",
+    "labour_contract": "劳动合同",
+    "welfare": "福利待遇",
     OTHER: "其他",
 }
 

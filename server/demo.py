@@ -1,4 +1,5 @@
-"""Demo data from DOMAIN.md: the Guangdong union tree and staff accounts at several levels.
+"""Demo data from DOMAIN.md: the Guangdong union tree, staff accounts at several levels, and
+workers' demands from riders and couriers of several platforms.
 
 Loaded by `python -m server load-demo` (and by `make run` when the database is empty). Every
 demo account's password is `DEMO_ADMIN_PASSWORD`.
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from models.accounts import StaffAccount, StaffRole, User
+from models.appeals import actions as appeals
 from models.audit import Actor
 from models.orgs import Org, OrgType, create_org
 from models.scope import StaffScope
@@ -137,6 +139,136 @@ DEMO_STAFF = [
 SYSTEM_ACTOR = Actor("system", None, "demo-loader")
 
 
+@dataclass(frozen=True)
+class DemoAppeal:
+    rider: str  # the demo worker's openid
+    org_name: str
+    topic: str
+    platform: str
+    anonymous: bool
+    content: str
+    reply_by: str = ""  # a demo staff username: that caseworker answers
+    reply: str = ""
+    take_up: bool = False
+
+
+DEMO_APPEALS = [
+    DemoAppeal(
+        "demo-rider-meituan-1",
+        "美团中山外卖配送站点工会",
+        "delivery_time",
+        "meituan",
+        True,
+        "雨天和高峰期系统给的配送时间太短，超时就扣钱，希望恶劣天气能自动延长配送时限。",
+        "zhongshan",
+        "已收到，将在下次与平台的协商中提出恶劣天气延时规则。",
+        True,
+    ),
+    DemoAppeal(
+        "demo-rider-meituan-2",
+        "美团中山外卖配送站点工会",
+        "rewards_penalties",
+        "meituan",
+        True,
+        "差评和超时的罚款标准不透明，申诉渠道很难走通，希望公开奖惩规则。",
+        "zhongshan",
+        "工会已向站点了解申诉流程，将推动公开奖惩细则。",
+    ),
+    DemoAppeal(
+        "demo-rider-meituan-3",
+        "中山市新就业形态劳动者工会联合会",
+        "order_allocation",
+        "meituan",
+        False,
+        "同一商圈派单不均，新骑手经常一整天接不到好单，希望派单规则公开。",
+    ),
+    DemoAppeal(
+        "demo-rider-eleme-1",
+        "中山市新就业形态劳动者工会联合会",
+        "commission_rate",
+        "eleme",
+        True,
+        "代理商抽成比例一年涨了两次，到手收入明显减少。",
+        "zhongshan",
+        "感谢反映，工会正在汇总各站点的抽成情况。",
+    ),
+    DemoAppeal(
+        "demo-rider-eleme-2",
+        "东区街道总工会",
+        "rest",
+        "eleme",
+        False,
+        "午高峰后想找个地方歇脚充电，附近驿站太少，希望增加休息点。",
+    ),
+    DemoAppeal(
+        "demo-rider-eleme-1",
+        "中山市新就业形态劳动者工会联合会",
+        "order_price",
+        "eleme",
+        True,
+        "远距离订单单价太低，跑一单不够油费电费。",
+    ),
+    DemoAppeal(
+        "demo-courier-sf-1",
+        "顺丰速运深圳福田片区工会",
+        "occupational_protection",
+        "sf_express",
+        False,
+        "希望公司为快递员购买职业伤害保障，并说明出险后的理赔流程。",
+        "shenzhen",
+        "市总工会正在推动职业伤害保障试点，已将您的诉求纳入集体协商议题。",
+        True,
+    ),
+    DemoAppeal(
+        "demo-courier-sf-2",
+        "深圳市快递行业工会联合会",
+        "working_hours",
+        "sf_express",
+        True,
+        "旺季每天工作超过 12 小时，希望合理安排排班和轮休。",
+    ),
+    DemoAppeal(
+        "demo-courier-jd-1",
+        "深圳市快递行业工会联合会",
+        "social_insurance",
+        "jd",
+        False,
+        "外包站点不给缴社保，想了解怎样维护自己的权益。",
+        "shenzhen",
+        "请带上劳动合同和工资流水到工会法律援助窗口，我们会协助您。",
+    ),
+    DemoAppeal(
+        "demo-driver-huolala-1",
+        "湛江市货车司机工会",
+        "order_price",
+        "huolala",
+        True,
+        "平台压价严重，跑长途的运价覆盖不了过路费和油费。",
+    ),
+]
+
+
+async def _load_appeals(by_name: dict[str, Org]) -> None:
+    for demo in DEMO_APPEALS:
+        user, _ = await User.get_or_create(openid=demo.rider)
+        appeal = await appeals.submit(
+            user,
+            topic=demo.topic,
+            content=demo.content,
+            platform=demo.platform,
+            employer="",
+            org_id=by_name[demo.org_name].id,
+            anonymous=demo.anonymous,
+            actor=Actor("user", user.id, user.openid),
+        )
+        if demo.reply_by:
+            staff = await StaffAccount.get(username=demo.reply_by)
+            scope, actor = StaffScope.of(staff), Actor("staff", staff.id, staff.username)
+            await appeals.reply(scope, appeal.id, demo.reply, actor)
+            if demo.take_up:
+                await appeals.take_up(scope, appeal.id, actor)
+
+
 async def _create_tree(node: DemoOrg, parent: Org | None, by_name: dict[str, Org]) -> None:
     org = await create_org(
         name=node.name,
@@ -168,6 +300,7 @@ async def load_demo(password: str) -> bool:
                 actor=SYSTEM_ACTOR,
             )
     await _demo_warm_requests(by_name)
+    await _load_appeals(by_name)
     return True
 
 

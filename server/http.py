@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter
@@ -45,6 +45,18 @@ BoundedDateTime = Annotated[
     datetime,
     AfterValidator(_within_range),
     Field(description="ISO 8601 时间，1900 至 2999 年；不带时区时按北京时间"),
+]
+
+
+def _day_within_range(value: date) -> date:
+    if not EARLIEST.date() <= value <= LATEST.date():
+        raise ValueError("日期须在 1900-01-01 至 2999-12-31 之间")
+    return value
+
+
+# A day coming in (a filter's bound): a calendar day in Asia/Shanghai, within the same years.
+BoundedDate = Annotated[
+    date, AfterValidator(_day_within_range), Field(description="日期（YYYY-MM-DD，北京时间），1900 至 2999 年")
 ]
 
 # Times leave the server in ISO 8601 with the Asia/Shanghai offset, as the contract says.

@@ -7,7 +7,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from handlers.profiles.shapes import ProfileOut, profile_out
-from models.catalogue import OCCUPATIONS, PLATFORMS
+from models.catalogue import APPEAL_TOPICS, NEGOTIATION_TOPICS, OCCUPATIONS, PLATFORMS
 from models.profiles.actions import ProfileInput, save_profile
 from models.warm_requests.catalogue import REQUEST_TYPES
 from server.auth.guards import worker_required
@@ -48,10 +48,15 @@ class RequestTypeOut(Shape):
     fields: list[FieldSpecOut]
 
 
+class TopicChoice(Choice):
+    negotiation: bool = Field(description="是否为与平台企业集体协商的议题")
+
+
 class CatalogueOut(Shape):
     occupations: list[Choice]
     platforms: list[Choice]
     warm_request_types: list[RequestTypeOut]
+    appeal_topics: list[TopicChoice]
 
 
 @bp.put("/me/profile")
@@ -83,7 +88,7 @@ async def put_profile(request: Request) -> HTTPResponse:
 
 
 @bp.get("/catalogue")
-@documented("可选列表：职业、平台、暖心服务求助类型及其信息项", tag="me", response=CatalogueOut)
+@documented("可选列表：职业、平台、暖心服务求助类型及其信息项、诉求类别", tag="me", response=CatalogueOut)
 async def catalogue(request: Request) -> HTTPResponse:
     return respond(
         CatalogueOut(
@@ -105,6 +110,10 @@ async def catalogue(request: Request) -> HTTPResponse:
                     ],
                 )
                 for kind in REQUEST_TYPES.values()
+            ],
+            appeal_topics=[
+                TopicChoice(code=code, label=label, negotiation=code in NEGOTIATION_TOPICS)
+                for code, label in APPEAL_TOPICS.items()
             ],
         )
     )

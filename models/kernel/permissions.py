@@ -15,6 +15,9 @@ from models.accounts import StaffAccount, StaffRole
 
 
 class Permission(StrEnum):
+    APPEALS_READ = "admin:appeals:read"
+    APPEALS_REPLY = "admin:appeals:reply"
+    APPEALS_TAKE_UP = "admin:appeals:take_up"
     AUDIT_READ = "admin:audit:read"
     BROADCASTS_SEND = "admin:broadcasts:send"
     CALENDAR_MANAGE = "admin:calendar:manage"
@@ -37,6 +40,9 @@ class Permission(StrEnum):
 
 CASEWORK = frozenset(
     {
+        Permission.APPEALS_READ,
+        Permission.APPEALS_REPLY,
+        Permission.APPEALS_TAKE_UP,
         Permission.BROADCASTS_SEND,
         Permission.DESK_USE,
         Permission.ENROLMENTS_READ,

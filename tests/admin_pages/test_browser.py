@@ -128,6 +128,7 @@ async def test_main_pages_render_for_a_union_admin(
     for path, heading in [
         ("/admin/members", "会员"),
         ("/admin/orgs", "工会组织"),
+        ("/admin/appeals", "职工诉求"),
         ("/admin/accounts", "工作人员账号"),
         ("/admin/audit", "审计日志"),
         ("/admin/broadcasts/new", "发送通知"),

@@ -88,6 +88,7 @@ EVERYONE = [
     "/admin/enrolments/export",
     "/admin/members",
     "/admin/members/export",
+    "/admin/appeals",
     "/admin/notifications",
     "/admin/broadcasts/new",
     "/admin/orgs",

@@ -1,0 +1,79 @@
+"""Workers' demands for caseworkers: the list with filters and the tally table for the same
+window, with reply and take-up on each demand."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, redirect
+
+from handlers.appeals.shapes import org_names
+from handlers.pages import args_of, form_value, listing, optional_date, page_guard, render
+from models.appeals import actions, queries
+from models.appeals.tables import STATUS_LABELS, AppealStatus
+from models.catalogue import APPEAL_TOPICS, PLATFORMS
+from models.errors import DomainError
+from models.kernel.permissions import Permission
+
+bp = Blueprint("admin_pages_appeals")
+
+FILTERS = ("topic", "platform", "status", "from", "to")
+
+
+@bp.get("/appeals")
+@page_guard(Permission.APPEALS_READ)
+async def appeal_list(request: Request) -> HTTPResponse:
+    chosen = args_of(request, FILTERS)
+    day_from, day_to = optional_date(chosen["from"]), optional_date(chosen["to"])
+    window = {"day_from": day_from.date() if day_from else None, "day_to": day_to.date() if day_to else None}
+    query = await queries.staff_appeals(
+        request.ctx.scope,
+        topic=chosen["topic"] if chosen["topic"] in APPEAL_TOPICS else None,
+        platform=chosen["platform"] if chosen["platform"] in PLATFORMS else None,
+        status=AppealStatus(chosen["status"]) if chosen["status"] in set(AppealStatus) else None,
+        **window,
+    )
+    page_of = await listing(request, query.order_by("-submitted_at", "-id"))
+    items = page_of["items"]
+    tally = await queries.tally(request.ctx.scope, **window)
+    return render(
+        request,
+        "admin/appeals.html",
+        **page_of,
+        chosen=chosen,
+        org_names=await org_names({item.org_id for item in items}),
+        replies=await queries.replies_of([item.id for item in items]),
+        filers=await queries.filers(items),
+        tally=tally,
+        tally_total=sum(row.count for row in tally),
+        topics=APPEAL_TOPICS,
+        platforms=PLATFORMS,
+        statuses=list(AppealStatus),
+        status_labels=STATUS_LABELS,
+        notice=request.args.get("notice", ""),
+    )
+
+
+async def _after(appeal_id: int, step: str, done: Awaitable[object]) -> HTTPResponse:
+    """Back to the list at the demand, saying what happened; a demand outside the subtree is 404."""
+    try:
+        await done
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return redirect(f"/admin/appeals?notice={exc.code}#appeal-{appeal_id}")
+    return redirect(f"/admin/appeals?notice={step}#appeal-{appeal_id}")
+
+
+@bp.post("/appeals/<appeal_id:int>/reply")
+@page_guard(Permission.APPEALS_REPLY)
+async def reply(request: Request, appeal_id: int) -> HTTPResponse:
+    content = form_value(request, "content")
+    return await _after(appeal_id, "reply", actions.reply(request.ctx.scope, appeal_id, content, request.ctx.actor))
+
+
+@bp.post("/appeals/<appeal_id:int>/take-up")
+@page_guard(Permission.APPEALS_TAKE_UP)
+async def take_up(request: Request, appeal_id: int) -> HTTPResponse:
+    return await _after(appeal_id, "take-up", actions.take_up(request.ctx.scope, appeal_id, request.ctx.actor))
