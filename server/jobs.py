@@ -52,7 +52,11 @@ async def job_runner(settings: Settings, state: SharedState, name: str | None = 
     }
     runner.register(Job("notifications", run=dispatcher.deliver, **notification_job))
     runner.register(Job("broadcasts", run=dispatcher.expand_broadcasts, **notification_job))
-    kernel_job = {"every": settings.job_sweep_seconds, "timeout": settings.job_round_timeout_seconds}
+    kernel_job = {
+        "every": settings.job_sweep_seconds,
+        "timeout": settings.job_round_timeout_seconds,
+        "lease": settings.dispatcher_lease_seconds,
+    }
     runner.register(Job("timers", run=sweep_due_timers, **kernel_job))
     runner.register(Job("offers", run=expire_due_offers, **kernel_job))
     try:
