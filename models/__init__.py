@@ -12,6 +12,7 @@ MODEL_MODULES = [
     "models.profiles.tables",
     "models.membership.tables",
     "models.enrolment.tables",
+    "models.stations.tables",
     "models.idempotency",
     "models.kernel.history",
     "models.kernel.assignment",

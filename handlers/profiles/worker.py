@@ -7,7 +7,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from handlers.profiles.shapes import ProfileOut, profile_out
-from models.catalogue import OCCUPATIONS, PLATFORMS
+from models.catalogue import OCCUPATIONS, PLATFORMS, STATION_AMENITIES
 from models.profiles.actions import ProfileInput, save_profile
 from server.auth.guards import worker_required
 from server.http import Shape, documented, parse_body, respond
@@ -36,6 +36,7 @@ class Choice(Shape):
 class CatalogueOut(Shape):
     occupations: list[Choice]
     platforms: list[Choice]
+    station_amenities: list[Choice]
 
 
 @bp.put("/me/profile")
@@ -67,11 +68,12 @@ async def put_profile(request: Request) -> HTTPResponse:
 
 
 @bp.get("/catalogue")
-@documented("职业与平台的可选列表", tag="me", response=CatalogueOut)
+@documented("职业、平台与驿站服务设施的可选列表", tag="me", response=CatalogueOut)
 async def catalogue(request: Request) -> HTTPResponse:
     return respond(
         CatalogueOut(
             occupations=[Choice(code=code, label=label) for code, label in OCCUPATIONS.items()],
             platforms=[Choice(code=code, label=label) for code, label in PLATFORMS.items()],
+            station_amenities=[Choice(code=code, label=label) for code, label in STATION_AMENITIES.items()],
         )
     )

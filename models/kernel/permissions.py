@@ -28,6 +28,8 @@ class Permission(StrEnum):
     NOTIFICATIONS_READ = "admin:notifications:read"
     NOTIFICATIONS_RESEND = "admin:notifications:resend"
     STAFF_MANAGE = "admin:staff:manage"
+    STATIONS_MANAGE = "admin:stations:manage"
+    STATIONS_READ = "admin:stations:read"
     TREE_MANAGE = "admin:tree:manage"
     TREE_READ = "admin:tree:read"
 
@@ -43,6 +45,7 @@ CASEWORK = frozenset(
         Permission.MEMBERSHIP_CHANGES_REVIEW,
         Permission.NOTIFICATIONS_READ,
         Permission.NOTIFICATIONS_RESEND,
+        Permission.STATIONS_READ,
         Permission.TREE_READ,
     }
 )
@@ -52,6 +55,7 @@ ADMINISTRATION = frozenset(
         Permission.CALENDAR_MANAGE,
         Permission.JOBS_MANAGE,
         Permission.STAFF_MANAGE,
+        Permission.STATIONS_MANAGE,
         Permission.TREE_MANAGE,
     }
 )
