@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models.errors import Invalid
+from models.profiles.identity import ascii_form
 from server.clock import SHANGHAI
 
 DAY_MINUTES = 24 * 60
@@ -59,6 +60,8 @@ class Hours:
 
 
 def _minute(value: object, field: str) -> int:
+    if isinstance(value, str):
+        value = ascii_form(value).strip()  # full-width digits from a Chinese input method
     if not isinstance(value, str) or not _CLOCK.match(value):
         raise _invalid("时间须为 HH:MM 格式（00:00 至 24:00），或选择“24小时”", field)
     hours, minutes = value.split(":")
