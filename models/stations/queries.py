@@ -65,21 +65,27 @@ async def nearby(
     candidates = Station.filter(active=True, lat__gte=box.south, lat__lte=box.north)
     if box.west is not None:
         candidates = candidates.filter(lng__gte=box.west, lng__lte=box.east)
-    found: list[tuple[float, int, bool]] = []
-    for station_id, station_lat, station_lng, station_amenities, hours in await candidates.values_list(
-        "id", "lat", "lng", "amenities", "hours"
-    ):
-        distance = distance_m(lat, lng, station_lat, station_lng)
-        if distance > radius_m or not wanted <= set(station_amenities):
+    # The JSON columns are read only when a filter needs them: most of the time goes to reading rows.
+    columns = ("id", "lat", "lng") + (("amenities",) if wanted else ()) + (("hours",) if open_now else ())
+    found: list[tuple[float, int]] = []
+    known_hours: dict[tuple[object, ...], Hours] = {}  # stations share a few opening hours: parse each once
+    for row in await candidates.values(*columns):
+        distance = distance_m(lat, lng, row["lat"], row["lng"])
+        if distance > radius_m or (wanted and not wanted <= set(row["amenities"])):
             continue
-        is_open = Hours.parse(hours).is_open(at)
-        if open_now and not is_open:
-            continue
-        found.append((distance, station_id, is_open))
+        if open_now:
+            key = tuple(sorted(row["hours"].items()))
+            hours = known_hours.get(key) or known_hours.setdefault(key, Hours.parse(row["hours"]))
+            if not hours.is_open(at):
+                continue
+        found.append((distance, row["id"]))
     found.sort()
     page = found[offset : offset + limit]
-    rows = {station.id: station for station in await Station.filter(id__in=[item[1] for item in page])}
-    return [Nearby(rows[station_id], round(distance, 1), is_open) for distance, station_id, is_open in page], len(found)
+    rows = {station.id: station for station in await Station.filter(id__in=[station_id for _, station_id in page])}
+    return [
+        Nearby(rows[station_id], round(distance, 1), Hours.parse(rows[station_id].hours).is_open(at))
+        for distance, station_id in page
+    ], len(found)
 
 
 async def public_station(station_id: int) -> Station:
