@@ -33,15 +33,17 @@ class Box:
 
 
 def bounding_box(lat: float, lng: float, radius_m: float) -> Box:
-    """The smallest latitude/longitude box that holds the circle (exact on the sphere), so a
+    """The latitude/longitude box that holds the circle (exact on the sphere, plus a rounding margin), so a
     prefilter on it never drops a station within the radius."""
-    angle = radius_m / EARTH_RADIUS_M
-    dlat = math.degrees(angle) + 1e-9  # a margin against rounding: the box may hold more, never less
+    # A margin against rounding, relative (near a pole a longitude degree is a few metres): the
+    # box may hold a little more than the circle, never less.
+    angle = (radius_m * (1 + 1e-6) + 0.01) / EARTH_RADIUS_M
+    dlat = math.degrees(angle)
     south, north = lat - dlat, lat + dlat
     cos_lat = math.cos(math.radians(lat))
     if north >= 90 or south <= -90 or math.sin(angle) >= cos_lat:
         return Box(max(south, -90.0), min(north, 90.0), None, None)
-    dlng = math.degrees(math.asin(math.sin(angle) / cos_lat)) + 1e-9
+    dlng = math.degrees(math.asin(math.sin(angle) / cos_lat))
     west, east = lng - dlng, lng + dlng
     if west < -180 or east > 180:
         return Box(south, north, None, None)

@@ -74,9 +74,7 @@ async def test_forged_foreign_and_other_stations_codes_are_refused(api: httpx.As
     )["qr_payload"]
     for forged in (tampered, OTHER_KEY.sign({"v": 1, "t": "station", "sid": station.id}), membership_card, "garbage"):
         assert_error(await scan(api, token, station.id, forged), 422, "station.code_invalid")
-    assert_error(
-        await scan(api, token, station.id, code_for(stack, neighbour.id)), 403, "station.code_other_station"
-    )
+    assert_error(await scan(api, token, station.id, code_for(stack, neighbour.id)), 403, "station.code_other_station")
     assert_error(await scan(api, token, 2**62, genuine), 404, "station.not_found")
     assert (await api.post(f"/api/v1/stations/{station.id}/check-ins", json={"code": genuine})).status_code == 401
     assert await CheckIn.filter(station_id__in=[station.id, neighbour.id]).count() == 0
