@@ -33,6 +33,8 @@ from handlers.notifications import admin_pages as notifications_pages
 from handlers.notifications import wechat_callback
 from handlers.notifications import worker as notifications_worker
 from handlers.profiles import worker as profile_worker
+from handlers.stations import admin_api as stations_api
+from handlers.stations import worker as stations_worker
 from handlers.unions import public as unions_public
 from handlers.unions import staff_pages as unions_staff_pages
 from handlers.unions import tree_pages as unions_tree_pages
@@ -50,6 +52,7 @@ API = (
     appeals_worker,
     notifications_worker,
     warm_requests_worker,
+    stations_worker,
     wechat_callback,
     staff_api,
     enrolment_api,
@@ -60,6 +63,7 @@ API = (
     calendar_api,
     jobs_api,
     warm_requests_api,
+    stations_api,
 )
 # The caseworker's admin pages: server-rendered (Jinja2 through sanic-ext), in Chinese, working
 # without JavaScript for the essentials; each calls the same domain functions as the admin API

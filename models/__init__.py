@@ -13,6 +13,7 @@ MODEL_MODULES = [
     "models.membership.tables",
     "models.enrolment.tables",
     "models.appeals.tables",
+    "models.stations.tables",
     "models.idempotency",
     "models.kernel.history",
     "models.kernel.assignment",

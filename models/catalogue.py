@@ -1,5 +1,5 @@
-"""Maintained lists the mini-program offers: occupations and platforms of (gig) workers, and the
-topics of workers' demands.
+"""Maintained lists the mini-program offers: occupations and platforms of (gig) workers, the
+topics of workers' demands, and what a rest station (工会驿站) offers them.
 
 Codes are stable identifiers stored on records; labels are what people read. `other` takes a
 free-text description beside it.
@@ -70,6 +70,20 @@ APPEAL_TOPICS: dict[str, str] = {
     "labour_contract": "劳动合同",
     "welfare": "福利待遇",
     OTHER: "其他",
+}
+
+# What rest stations commonly offer outdoor workers (DOMAIN.md, "Facts the services rely on").
+STATION_AMENITIES: dict[str, str] = {
+    "water": "饮水",
+    "rest": "休息",
+    "charging": "充电",
+    "microwave": "热饭",
+    "toilet": "如厕",
+    "first_aid": "医药箱",
+    "air_conditioning": "空调",
+    "wifi": "无线网络",
+    "ebike_parking": "电动车停放",
+    "ebike_charging": "电动车充电",
 }
 
 

@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     )
     member_card_signing_key: str = Field(
         default=DEV_MEMBER_CARD_SIGNING_KEY,
-        description="Base64 of a 32-byte Ed25519 seed; its public key is published for offline checks.",
+        description="Base64 of a 32-byte Ed25519 seed signing member cards and station QR codes; its public key is published.",
     )
     member_card_ttl_seconds: int = 24 * 3600
     worker_token_ttl_seconds: int = 7 * 24 * 3600

@@ -7,7 +7,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from handlers.profiles.shapes import ProfileOut, profile_out
-from models.catalogue import APPEAL_TOPICS, NEGOTIATION_TOPICS, OCCUPATIONS, PLATFORMS
+from models.catalogue import APPEAL_TOPICS, NEGOTIATION_TOPICS, OCCUPATIONS, PLATFORMS, STATION_AMENITIES
 from models.profiles.actions import ProfileInput, save_profile
 from models.warm_requests.catalogue import REQUEST_TYPES
 from server.auth.guards import worker_required
@@ -57,6 +57,7 @@ class CatalogueOut(Shape):
     platforms: list[Choice]
     warm_request_types: list[RequestTypeOut]
     appeal_topics: list[TopicChoice]
+    station_amenities: list[Choice]
 
 
 @bp.put("/me/profile")
@@ -88,7 +89,7 @@ async def put_profile(request: Request) -> HTTPResponse:
 
 
 @bp.get("/catalogue")
-@documented("可选列表：职业、平台、暖心服务求助类型及其信息项、诉求类别", tag="me", response=CatalogueOut)
+@documented("可选列表：职业、平台、暖心服务求助类型及其信息项、诉求类别、驿站服务设施", tag="me", response=CatalogueOut)
 async def catalogue(request: Request) -> HTTPResponse:
     return respond(
         CatalogueOut(
@@ -115,5 +116,6 @@ async def catalogue(request: Request) -> HTTPResponse:
                 TopicChoice(code=code, label=label, negotiation=code in NEGOTIATION_TOPICS)
                 for code, label in APPEAL_TOPICS.items()
             ],
+            station_amenities=[Choice(code=code, label=label) for code, label in STATION_AMENITIES.items()],
         )
     )

@@ -32,6 +32,8 @@ class Permission(StrEnum):
     NOTIFICATIONS_RESEND = "admin:notifications:resend"
     SLA_POLICIES_MANAGE = "admin:sla_policies:manage"
     STAFF_MANAGE = "admin:staff:manage"
+    STATIONS_MANAGE = "admin:stations:manage"
+    STATIONS_READ = "admin:stations:read"
     TREE_MANAGE = "admin:tree:manage"
     TREE_READ = "admin:tree:read"
     WARM_REQUESTS_HANDLE = "admin:warm_requests:handle"
@@ -52,6 +54,7 @@ CASEWORK = frozenset(
         Permission.MEMBERSHIP_CHANGES_REVIEW,
         Permission.NOTIFICATIONS_READ,
         Permission.NOTIFICATIONS_RESEND,
+        Permission.STATIONS_READ,
         Permission.TREE_READ,
         Permission.WARM_REQUESTS_HANDLE,
         Permission.WARM_REQUESTS_READ,
@@ -64,6 +67,7 @@ ADMINISTRATION = frozenset(
         Permission.JOBS_MANAGE,
         Permission.SLA_POLICIES_MANAGE,
         Permission.STAFF_MANAGE,
+        Permission.STATIONS_MANAGE,
         Permission.TREE_MANAGE,
     }
 )
