@@ -89,6 +89,7 @@ EVERYONE = [
     "/admin/members",
     "/admin/members/export",
     "/admin/appeals",
+    "/admin/warm-requests",
     "/admin/notifications",
     "/admin/broadcasts/new",
     "/admin/orgs",
