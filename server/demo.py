@@ -494,7 +494,7 @@ async def _demo_warm_requests(by_name: dict[str, Org]) -> None:
         staff = await StaffAccount.filter(org_id=by_name[union].id).order_by("id").first()
         assert staff is not None
         scope, actor = StaffScope.of(staff), Actor("staff", staff.id, staff.username)
-        await actions.assign(scope, request.id, staff, actor)
+        await actions.assign(scope, request.id, staff.id, actor)
         await actions.reply(scope, request.id, "您好，已收到您的求助，我们正在核实情况。", actor)
         if stage == "waiting_worker":
             await actions.request_info(scope, request.id, "请补充医院的诊断证明和费用清单照片。", actor)

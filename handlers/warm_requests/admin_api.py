@@ -10,8 +10,6 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from handlers.warm_requests.shapes import RequestDetail, RequestPage, request_detail, requests_out
-from models.accounts import StaffAccount
-from models.errors import NotFound
 from models.kernel.calendar import CalendarKind
 from models.kernel.permissions import Permission
 from models.warm_requests import actions
@@ -25,8 +23,7 @@ from server.http import DbId, PageQuery, Shape, documented, parse_body, parse_qu
 
 bp = Blueprint("admin_warm_requests", url_prefix="/api/v1/admin")
 
-RequestTypeCode = Literal["legal_aid", "hardship", "medical", "counselling", "other"]
-assert set(RequestTypeCode.__args__) == set(REQUEST_TYPES)  # type: ignore[attr-defined]
+RequestTypeCode = Literal[tuple(REQUEST_TYPES)]  # type: ignore[valid-type]
 
 
 class QueueQuery(PageQuery):
@@ -123,13 +120,8 @@ async def get_request(request: Request, request_id: int) -> HTTPResponse:
 @staff_required(Permission.WARM_REQUESTS_HANDLE)
 async def assign(request: Request, request_id: int) -> HTTPResponse:
     body = parse_body(request, AssignIn)
-    staff = request.ctx.staff
-    if body.staff_id is not None:
-        found = await StaffAccount.get_or_none(id=body.staff_id)
-        if found is None:
-            raise NotFound("staff.not_found", "工作人员不存在", {"staff_id": body.staff_id})
-        staff = found
-    await actions.assign(request.ctx.scope, request_id, staff, request.ctx.actor, rotate=body.round_robin)
+    staff_id = body.staff_id if body.staff_id is not None else request.ctx.staff.id
+    await actions.assign(request.ctx.scope, request_id, staff_id, request.ctx.actor, rotate=body.round_robin)
     return await _detail(request, request_id)
 
 

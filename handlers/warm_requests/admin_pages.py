@@ -87,7 +87,7 @@ async def act(request: Request, request_id: int, action: str) -> HTTPResponse:
     scope, actor = request.ctx.scope, request.ctx.actor
     try:
         if action == "claim":
-            await actions.assign(scope, request_id, request.ctx.staff, actor)
+            await actions.assign(scope, request_id, request.ctx.staff.id, actor)
         elif action in ACTIONS:
             await ACTIONS[action](scope, request_id, form_value(request, "content"), actor)
         elif action == "escalate":

@@ -100,7 +100,7 @@ async def reopen(user_id: int, request_id: int, reason: str, actor: Actor) -> Wa
         if request.resolved_at is None or step.at - request.resolved_at > timedelta(days=REOPEN_DAYS):
             raise Invalid("warm_request.reopen_expired", f"办结超过 {REOPEN_DAYS} 天的求助不能重新打开，请提交新的求助")
         await _message(request, step, reason)
-        await sla.restart_resolution(request, step.at)
+        await sla.start_clocks(request, step.at, (sla.RESOLUTION,))
 
     return await _move(WorkerScope(user_id), request_id, "reopen", actor, again, note=reason)
 
@@ -133,14 +133,19 @@ async def rate_request(user_id: int, request_id: int, score: int, comment: str, 
 
 
 async def assign(
-    scope: StaffScope, request_id: int, staff: StaffAccount, actor: Actor, *, rotate: bool = False
+    scope: StaffScope, request_id: int, staff_id: int, actor: Actor, *, rotate: bool = False
 ) -> WarmRequest:
     """To a colleague, to oneself (a claim), or to the next of the union's team in turn."""
     current = await scope.get(WarmRequest.all(), id=request_id)
     if rotate:
         staff = await assignment.next_in_rotation(current.org_id)
-    elif not (staff.is_active and await is_within(staff.org_id, current.org_id)):
-        raise Invalid("warm_request.assignee", "只能分派给负责该工会的在岗工作人员", {"field": "staff_id"})
+    else:
+        found = await StaffAccount.get_or_none(id=staff_id)
+        if found is None:
+            raise NotFound("staff.not_found", "工作人员不存在", {"staff_id": staff_id})
+        if not (found.is_active and await is_within(found.org_id, current.org_id)):
+            raise Invalid("warm_request.assignee", "只能分派给负责该工会的在岗工作人员", {"field": "staff_id"})
+        staff = found
     action = "assign" if current.status == RequestStatus.SUBMITTED else "reassign"
 
     async def hold(request: WarmRequest, step: Step) -> None:

@@ -33,7 +33,6 @@ from models.warm_requests.tables import OPEN, SlaPolicy, WarmRequest
 
 CASE_TYPE = "warm_request"
 FIRST_RESPONSE, RESOLUTION = "first_response", "resolution"
-SYSTEM = Actor("system", None, "sla")
 MAX_TARGET_MINUTES = 365 * 24 * 60
 
 
@@ -106,14 +105,18 @@ async def set_policy(
     return policy
 
 
-async def start_clocks(request: WarmRequest, at: datetime) -> None:
+async def start_clocks(
+    request: WarmRequest, at: datetime, kinds: tuple[str, ...] = (FIRST_RESPONSE, RESOLUTION)
+) -> None:
+    """Start the request's clocks on its union's policy (a reopened request: its resolution clock)."""
     targets = await targets_for(request.org_id, request.request_type)
-    for kind, minutes in ((FIRST_RESPONSE, targets.first_response_minutes), (RESOLUTION, targets.resolution_minutes)):
+    minutes = {FIRST_RESPONSE: targets.first_response_minutes, RESOLUTION: targets.resolution_minutes}
+    for kind in kinds:
         await start_timer(
             case_type=CASE_TYPE,
             case_id=request.id,
             kind=kind,
-            target_minutes=minutes,
+            target_minutes=minutes[kind],
             org_id=request.org_id,
             calendar=targets.calendar,
             on_breach=(BreachAction.NOTIFY, BreachAction.ESCALATE),
@@ -145,21 +148,6 @@ async def finished(request: WarmRequest, at: datetime, *, met: bool) -> None:
     for kind in (FIRST_RESPONSE, RESOLUTION):
         if (timer := await open_timer(CASE_TYPE, request.id, kind)) is not None:
             await (meet_timer if met else stop_timer)(timer.id, at=at)
-
-
-async def restart_resolution(request: WarmRequest, at: datetime) -> None:
-    """A reopened request gets a fresh resolution clock on its union's policy."""
-    targets = await targets_for(request.org_id, request.request_type)
-    await start_timer(
-        case_type=CASE_TYPE,
-        case_id=request.id,
-        kind=RESOLUTION,
-        target_minutes=targets.resolution_minutes,
-        org_id=request.org_id,
-        calendar=targets.calendar,
-        on_breach=(BreachAction.NOTIFY, BreachAction.ESCALATE),
-        at=at,
-    )
 
 
 @dataclass(frozen=True)
