@@ -211,7 +211,8 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> None:
                 f"  Staff logins (password {settings.demo_admin_password!r}):",
                 "    admin (超级管理员, 广东省总工会), shenzhen (深圳市总工会), zhongshan (中山市总工会),",
                 "    gaoming (高明区总工会), zhanjiang (湛江市总工会)",
-                f'  Worker login:   curl -X POST {base}/api/v1/auth/wechat-login -d \'{{"code":"dev:alice"}}\'',
+                f"  Worker login:   curl -X POST {base}/api/v1/auth/wechat-login -H 'Content-Type: application/json'"
+                f' -d \'{{"code":"dev:alice"}}\'',
                 "",
             ]
         ),
