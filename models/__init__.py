@@ -22,4 +22,8 @@ MODEL_MODULES = [
     "models.kernel.timers",
     "models.kernel.jobs",
     "models.warm_requests.tables",
+    "models.enterprises.tables",
+    "models.experts.tables",
+    "models.service_orders.tables",
+    "models.engagements.tables",
 ]

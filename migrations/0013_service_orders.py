@@ -1,0 +1,183 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from models.enterprises.tables import EnterpriseStatus
+from models.service_orders.tables import ItemStatus, OrderStatus, ReportArea
+from orjson import loads
+from tortoise.fields.base import OnDelete
+from tortoise.fields.data import JSON_DUMPS
+from tortoise import fields
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0012_warm_requests')]
+
+    initial = False
+
+    operations = [
+        ops.CreateModel(
+            name='Enterprise',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('name', fields.CharField(max_length=100)),
+                ('credit_code', fields.CharField(unique=True, max_length=18)),
+                ('industry', fields.CharField(max_length=32)),
+                ('org', fields.ForeignKeyField('models.Org', source_field='org_id', db_constraint=True, to_field='id', related_name='enterprises', on_delete=OnDelete.RESTRICT)),
+                ('address', fields.CharField(default='', max_length=200)),
+                ('contact_name', fields.CharField(default='', max_length=64)),
+                ('contact_phone', fields.CharField(default='', max_length=20)),
+                ('status', fields.CharEnumField(default=EnterpriseStatus.PENDING, db_index=True, description='PENDING: pending\nVERIFIED: verified', enum_type=EnterpriseStatus, max_length=16)),
+                ('verified_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('verified_by_id', fields.BigIntField(null=True)),
+                ('created_by', fields.ForeignKeyField('models.User', source_field='created_by_id', db_constraint=True, to_field='id', related_name='registered_enterprises', on_delete=OnDelete.RESTRICT)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'enterprises', 'app': 'models', 'indexes': [Index(fields=['org_id', 'status'])], 'pk_attr': 'id', 'table_description': 'An enterprise registered by a worker who becomes its first contact.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='EnterpriseContact',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('enterprise', fields.ForeignKeyField('models.Enterprise', source_field='enterprise_id', db_constraint=True, to_field='id', related_name='contacts', on_delete=OnDelete.CASCADE)),
+                ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='enterprise_contacts', on_delete=OnDelete.CASCADE)),
+                ('invited_by_id', fields.BigIntField(null=True)),
+                ('joined_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'enterprise_contacts', 'app': 'models', 'unique_together': (('enterprise_id', 'user_id'),), 'pk_attr': 'id', 'table_description': 'A worker who acts for an enterprise: places its orders, tracks its report, rates.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='EnterpriseInvitation',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('enterprise', fields.ForeignKeyField('models.Enterprise', source_field='enterprise_id', db_constraint=True, to_field='id', related_name='invitations', on_delete=OnDelete.CASCADE)),
+                ('code_hash', fields.CharField(unique=True, max_length=64)),
+                ('created_by_id', fields.BigIntField()),
+                ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('redeemed_by_id', fields.BigIntField(null=True)),
+                ('redeemed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'enterprise_invitations', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A single-use, expiring code by which an existing contact adds another. Only its hash is kept.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Expert',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('org', fields.ForeignKeyField('models.Org', source_field='org_id', db_constraint=True, to_field='id', related_name='experts', on_delete=OnDelete.RESTRICT)),
+                ('name', fields.CharField(max_length=64)),
+                ('titles', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('industries', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('skills', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('regions', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('years', fields.IntField(default=0)),
+                ('patents_us_invention', fields.IntField(default=0)),
+                ('patents_cn_invention', fields.IntField(default=0)),
+                ('patents_utility_model', fields.IntField(default=0)),
+                ('standards_national', fields.IntField(default=0)),
+                ('standards_group', fields.IntField(default=0)),
+                ('max_active_orders', fields.IntField(default=2)),
+                ('bio', fields.CharField(default='', max_length=2000)),
+                ('employer_enterprise_id', fields.BigIntField(null=True)),
+                ('active', fields.BooleanField(default=True, db_index=True)),
+                ('user', fields.ForeignKeyField('models.User', source_field='user_id', null=True, unique=True, db_constraint=True, to_field='id', related_name='expert', on_delete=OnDelete.SET_NULL)),
+                ('invite_code_hash', fields.CharField(null=True, unique=True, max_length=64)),
+                ('invite_expires_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'experts', 'app': 'models', 'indexes': [Index(fields=['org_id', 'active'])], 'pk_attr': 'id', 'table_description': 'A 劳模工匠 kept by a union admin in their subtree.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Engagement',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('enterprise', fields.ForeignKeyField('models.Enterprise', source_field='enterprise_id', db_constraint=True, to_field='id', related_name='engagements', on_delete=OnDelete.RESTRICT)),
+                ('expert', fields.ForeignKeyField('models.Expert', source_field='expert_id', db_constraint=True, to_field='id', related_name='engagements', on_delete=OnDelete.RESTRICT)),
+                ('org', fields.ForeignKeyField('models.Org', source_field='org_id', db_constraint=True, to_field='id', related_name='engagements', on_delete=OnDelete.RESTRICT)),
+                ('role', fields.CharField(max_length=64)),
+                ('starts_on', fields.DateField()),
+                ('ends_on', fields.DateField(null=True)),
+                ('order_id', fields.BigIntField(null=True)),
+                ('created_by_id', fields.BigIntField()),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'engagements', 'app': 'models', 'pk_attr': 'id', 'table_description': "An expert's role at an enterprise from one date to another, recorded by a union admin."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ServiceOrder',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('enterprise', fields.ForeignKeyField('models.Enterprise', source_field='enterprise_id', db_constraint=True, to_field='id', related_name='orders', on_delete=OnDelete.RESTRICT)),
+                ('org', fields.ForeignKeyField('models.Org', source_field='org_id', db_constraint=True, to_field='id', related_name='service_orders', on_delete=OnDelete.RESTRICT)),
+                ('created_by', fields.ForeignKeyField('models.User', source_field='created_by_id', db_constraint=True, to_field='id', related_name='service_orders', on_delete=OnDelete.RESTRICT)),
+                ('category', fields.CharField(max_length=32)),
+                ('title', fields.CharField(max_length=100)),
+                ('description', fields.CharField(default='', max_length=4000)),
+                ('deadline', fields.DateField(null=True)),
+                ('needs', fields.JSONField(default=dict, encoder=JSON_DUMPS, decoder=loads)),
+                ('status', fields.CharEnumField(default=OrderStatus.SUBMITTED, db_index=True, description='SUBMITTED: submitted\nMATCHING: matching\nOFFERED: offered\nACCEPTED: accepted\nIN_PROGRESS: in_progress\nDELIVERED: delivered\nCONFIRMED: confirmed\nCLOSED: closed\nCANCELLED: cancelled', enum_type=OrderStatus, max_length=16)),
+                ('expert', fields.ForeignKeyField('models.Expert', source_field='expert_id', null=True, db_constraint=True, to_field='id', related_name='orders', on_delete=OnDelete.RESTRICT)),
+                ('outcome', fields.CharField(default='', max_length=200)),
+                ('outcome_note', fields.CharField(default='', max_length=2000)),
+                ('cancel_reason', fields.CharField(default='', max_length=500)),
+                ('created_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
+                ('delivered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('confirmed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'service_orders', 'app': 'models', 'indexes': [Index(fields=['org_id', 'status']), Index(fields=['expert_id', 'status'])], 'pk_attr': 'id', 'table_description': 'An order placed by an enterprise. `org_id` is the union of the enterprise, whose caseworkers match it.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ReportItem',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('order', fields.ForeignKeyField('models.ServiceOrder', source_field='order_id', db_constraint=True, to_field='id', related_name='report_items', on_delete=OnDelete.CASCADE)),
+                ('position', fields.IntField()),
+                ('area', fields.CharEnumField(description='QUALITY_MANAGEMENT: quality_management\nRD_PROCESS: rd_process\nPRODUCTION: production\nBUSINESS_MANAGEMENT: business_management', enum_type=ReportArea, max_length=24)),
+                ('title', fields.CharField(max_length=500)),
+                ('score', fields.FloatField()),
+                ('max_score', fields.FloatField(default=10)),
+                ('target_score', fields.FloatField()),
+                ('current_score', fields.FloatField(null=True)),
+                ('status', fields.CharEnumField(default=ItemStatus.OPEN, description='OPEN: open\nIN_PROGRESS: in_progress\nDONE: done', enum_type=ItemStatus, max_length=16)),
+                ('guidance', fields.CharField(default='', max_length=4000)),
+                ('department', fields.CharField(default='', max_length=64)),
+                ('updated_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'service_order_report_items', 'app': 'models', 'indexes': [Index(fields=['order_id', 'position'])], 'pk_attr': 'id', 'table_description': 'One rectification item (整改意见): the score today, the target, how to raise it, who owns it.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Training',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('engagement', fields.ForeignKeyField('models.Engagement', source_field='engagement_id', db_constraint=True, to_field='id', related_name='trainings', on_delete=OnDelete.CASCADE)),
+                ('topic', fields.CharField(max_length=200)),
+                ('held_on', fields.DateField()),
+                ('attendees', fields.IntField(default=0)),
+                ('created_by_id', fields.BigIntField()),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'engagement_trainings', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A training given under an engagement: topic, date and how many attended.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Visit',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('order', fields.ForeignKeyField('models.ServiceOrder', source_field='order_id', db_constraint=True, to_field='id', related_name='visits', on_delete=OnDelete.CASCADE)),
+                ('org_id', fields.BigIntField()),
+                ('expert_id', fields.BigIntField()),
+                ('visited_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('places', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('summary', fields.CharField(default='', max_length=4000)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'service_order_visits', 'app': 'models', 'pk_attr': 'id', 'table_description': 'One visit of the expert to the enterprise: when, the places seen, what was found.'},
+            bases=['Model'],
+        ),
+    ]

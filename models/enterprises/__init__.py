@@ -1,0 +1,1 @@
+"""Enterprises (企业) that order services, their contacts and the invitations that add contacts."""
