@@ -87,6 +87,77 @@ STATION_AMENITIES: dict[str, str] = {
 }
 
 
+# Service orders (点单, DOMAIN.md §1): what an enterprise orders, the industries and skills that
+# pair it with an expert, the titles on an expert's roster entry, and the places a visit covers.
+ORDER_CATEGORIES: dict[str, str] = {
+    "factory_audit": "验厂辅导",
+    "quality_system": "质量体系",
+    "technical_breakthrough": "技术攻关",
+    "process_improvement": "工艺改进",
+    "lean_production": "精益生产",
+    "work_safety": "安全生产",
+    "skills_training": "技能培训",
+    OTHER: "其他",
+}
+
+INDUSTRIES: dict[str, str] = {
+    "new_materials": "新材料",
+    "chemicals": "化工",
+    "coatings": "涂料",
+    "electronics": "电子信息",
+    "machinery": "装备制造",
+    "automotive": "汽车及零部件",
+    "metals": "金属制品",
+    "textiles": "纺织服装",
+    "furniture": "家具家居",
+    "food": "食品饮料",
+    "pharmaceuticals": "生物医药",
+    "building_materials": "建筑材料",
+    "logistics": "物流",
+    "construction": "建筑施工",
+    OTHER: "其他",
+}
+
+SKILLS: dict[str, str] = {
+    "factory_audit": "验厂",
+    "quality_system": "质量体系",
+    "process_control": "过程控制",
+    "standard_work": "标准作业",
+    "pdca": "PDCA 循环",
+    "lean": "精益生产",
+    "traceability": "质量追溯",
+    "rd_management": "研发管理",
+    "equipment_maintenance": "设备维护",
+    "welding": "焊接",
+    "cnc": "数控加工",
+    "mould_making": "模具制造",
+    "work_safety": "安全生产",
+    "energy_saving": "节能降耗",
+    "automation": "自动化",
+    "training": "技能培训",
+}
+
+EXPERT_TITLES: dict[str, str] = {
+    "national_model_worker": "全国劳动模范",
+    "provincial_model_worker": "省劳动模范",
+    "city_model_worker": "市劳动模范",
+    "national_craftsman": "大国工匠",
+    "south_guangdong_craftsman": "南粤工匠",
+    "foshan_engineer": "佛山卓越工程师",
+    "may_day_medal": "五一劳动奖章",
+    "chief_technician": "首席技师",
+}
+
+VISIT_PLACES: dict[str, str] = {
+    "lab": "实验室",
+    "workshop": "生产车间",
+    "warehouse": "仓库",
+    "office": "办公区",
+    "production_line": "生产线",
+    OTHER: "其他",
+}
+
+
 def check_choice(kind: str, code: str, other_text: str, choices: dict[str, str]) -> tuple[str, str]:
     """The code and its free text, or `Invalid` naming the field."""
     label = {"occupation": "职业", "platform": "平台"}[kind]

@@ -7,7 +7,18 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from handlers.profiles.shapes import ProfileOut, profile_out
-from models.catalogue import APPEAL_TOPICS, NEGOTIATION_TOPICS, OCCUPATIONS, PLATFORMS, STATION_AMENITIES
+from models.catalogue import (
+    APPEAL_TOPICS,
+    EXPERT_TITLES,
+    INDUSTRIES,
+    NEGOTIATION_TOPICS,
+    OCCUPATIONS,
+    ORDER_CATEGORIES,
+    PLATFORMS,
+    SKILLS,
+    STATION_AMENITIES,
+    VISIT_PLACES,
+)
 from models.profiles.actions import ProfileInput, save_profile
 from models.warm_requests.catalogue import REQUEST_TYPES
 from server.auth.guards import worker_required
@@ -34,6 +45,10 @@ class Choice(Shape):
     label: str
 
 
+def choices(labelled: dict[str, str]) -> list[Choice]:
+    return [Choice(code=code, label=label) for code, label in labelled.items()]
+
+
 class FieldSpecOut(Shape):
     name: str
     label: str
@@ -58,6 +73,11 @@ class CatalogueOut(Shape):
     warm_request_types: list[RequestTypeOut]
     appeal_topics: list[TopicChoice]
     station_amenities: list[Choice]
+    order_categories: list[Choice]
+    industries: list[Choice]
+    skills: list[Choice]
+    expert_titles: list[Choice]
+    visit_places: list[Choice]
 
 
 @bp.put("/me/profile")
@@ -89,12 +109,16 @@ async def put_profile(request: Request) -> HTTPResponse:
 
 
 @bp.get("/catalogue")
-@documented("可选列表：职业、平台、暖心服务求助类型及其信息项、诉求类别、驿站服务设施", tag="me", response=CatalogueOut)
+@documented(
+    "可选列表：职业、平台、暖心服务求助类型及其信息项、诉求类别、驿站服务设施、点单服务类别、行业、专长、荣誉称号、走访地点",
+    tag="me",
+    response=CatalogueOut,
+)
 async def catalogue(request: Request) -> HTTPResponse:
     return respond(
         CatalogueOut(
-            occupations=[Choice(code=code, label=label) for code, label in OCCUPATIONS.items()],
-            platforms=[Choice(code=code, label=label) for code, label in PLATFORMS.items()],
+            occupations=choices(OCCUPATIONS),
+            platforms=choices(PLATFORMS),
             warm_request_types=[
                 RequestTypeOut(
                     code=kind.code,
@@ -116,6 +140,11 @@ async def catalogue(request: Request) -> HTTPResponse:
                 TopicChoice(code=code, label=label, negotiation=code in NEGOTIATION_TOPICS)
                 for code, label in APPEAL_TOPICS.items()
             ],
-            station_amenities=[Choice(code=code, label=label) for code, label in STATION_AMENITIES.items()],
+            station_amenities=choices(STATION_AMENITIES),
+            order_categories=choices(ORDER_CATEGORIES),
+            industries=choices(INDUSTRIES),
+            skills=choices(SKILLS),
+            expert_titles=choices(EXPERT_TITLES),
+            visit_places=choices(VISIT_PLACES),
         )
     )
