@@ -22,14 +22,22 @@ class Permission(StrEnum):
     BROADCASTS_SEND = "admin:broadcasts:send"
     CALENDAR_MANAGE = "admin:calendar:manage"
     DESK_USE = "admin:desk:use"
+    ENGAGEMENTS_MANAGE = "admin:engagements:manage"
+    ENGAGEMENTS_READ = "admin:engagements:read"
     ENROLMENTS_READ = "admin:enrolments:read"
     ENROLMENTS_REVEAL_ID = "admin:enrolments:reveal_id"
     ENROLMENTS_REVIEW = "admin:enrolments:review"
+    ENTERPRISES_READ = "admin:enterprises:read"
+    ENTERPRISES_VERIFY = "admin:enterprises:verify"
+    EXPERTS_MANAGE = "admin:experts:manage"
+    EXPERTS_READ = "admin:experts:read"
     JOBS_MANAGE = "admin:jobs:manage"
     MEMBERS_READ = "admin:members:read"
     MEMBERSHIP_CHANGES_REVIEW = "admin:membership_changes:review"
     NOTIFICATIONS_READ = "admin:notifications:read"
     NOTIFICATIONS_RESEND = "admin:notifications:resend"
+    SERVICE_ORDERS_HANDLE = "admin:service_orders:handle"
+    SERVICE_ORDERS_READ = "admin:service_orders:read"
     SLA_POLICIES_MANAGE = "admin:sla_policies:manage"
     STAFF_MANAGE = "admin:staff:manage"
     STATIONS_MANAGE = "admin:stations:manage"
@@ -47,13 +55,19 @@ CASEWORK = frozenset(
         Permission.APPEALS_TAKE_UP,
         Permission.BROADCASTS_SEND,
         Permission.DESK_USE,
+        Permission.ENGAGEMENTS_READ,
         Permission.ENROLMENTS_READ,
         Permission.ENROLMENTS_REVEAL_ID,
         Permission.ENROLMENTS_REVIEW,
+        Permission.ENTERPRISES_READ,
+        Permission.ENTERPRISES_VERIFY,
+        Permission.EXPERTS_READ,
         Permission.MEMBERS_READ,
         Permission.MEMBERSHIP_CHANGES_REVIEW,
         Permission.NOTIFICATIONS_READ,
         Permission.NOTIFICATIONS_RESEND,
+        Permission.SERVICE_ORDERS_HANDLE,
+        Permission.SERVICE_ORDERS_READ,
         Permission.STATIONS_READ,
         Permission.TREE_READ,
         Permission.WARM_REQUESTS_HANDLE,
@@ -64,6 +78,8 @@ ADMINISTRATION = frozenset(
     {
         Permission.AUDIT_READ,
         Permission.CALENDAR_MANAGE,
+        Permission.ENGAGEMENTS_MANAGE,
+        Permission.EXPERTS_MANAGE,
         Permission.JOBS_MANAGE,
         Permission.SLA_POLICIES_MANAGE,
         Permission.STAFF_MANAGE,
