@@ -161,3 +161,26 @@ class Broadcast(Model):
 
     class Meta:
         table = "broadcasts"
+
+
+class StaffAlert(Model):
+    """Something a union must look at: an offer declined or timed out, a deadline breached.
+
+    Addressed to a union (every caseworker of it sees it on the desk) and, when one person holds
+    the case, to that staff account as well. Read once by anyone of the union."""
+
+    id = fields.BigIntField(primary_key=True)
+    org_id = fields.BigIntField(db_index=True)
+    staff_id = fields.BigIntField(null=True, db_index=True)
+    kind = fields.CharField(max_length=48)  # dotted event code, e.g. service_order.offer_expired
+    case_type = fields.CharField(max_length=32)
+    case_id = fields.BigIntField()
+    title = fields.CharField(max_length=100)
+    body = fields.CharField(max_length=500)
+    created_at = fields.DatetimeField()
+    read_at = fields.DatetimeField(null=True)
+    read_by_id = fields.BigIntField(null=True)
+
+    class Meta:
+        table = "staff_alerts"
+        indexes = (("org_id", "read_at"),)
