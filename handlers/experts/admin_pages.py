@@ -100,7 +100,7 @@ async def _form(
     orgs = await scope.restrict(Org.all()).order_by("depth", "id").limit(500)
     # An expert may serve the unions above the admin's too (a district's expert serving the city).
     regions = [*(await ancestors(request.ctx.staff.org_id))[:-1], *orgs]
-    chosen = [int(r) for r in values["regions"] if is_ascii_digits(str(r))]
+    chosen = [int(r) for r in values["regions"] if is_ascii_digits(str(r)) and len(str(r)) < 19]
     known = {org.id for org in regions}
     regions += await Org.filter(id__in=[r for r in chosen if r not in known])
     employers = await scope.restrict(Enterprise.all()).order_by("name").limit(500)
