@@ -23,6 +23,12 @@ from handlers.desk import home_page
 from handlers.enrolment import admin_api as enrolment_api
 from handlers.enrolment import admin_pages as enrolment_pages
 from handlers.enrolment import worker as enrolment_worker
+from handlers.enterprises import admin_api as enterprises_api
+from handlers.enterprises import admin_pages as enterprises_pages
+from handlers.enterprises import worker as enterprises_worker
+from handlers.experts import admin_api as experts_api
+from handlers.experts import admin_pages as experts_pages
+from handlers.experts import expert as experts_expert
 from handlers.jobs import admin_api as jobs_api
 from handlers.jobs import admin_pages as jobs_pages
 from handlers.membership import admin_api as membership_api
@@ -53,6 +59,8 @@ API = (
     notifications_worker,
     warm_requests_worker,
     stations_worker,
+    enterprises_worker,
+    experts_expert,
     wechat_callback,
     staff_api,
     enrolment_api,
@@ -64,6 +72,8 @@ API = (
     jobs_api,
     warm_requests_api,
     stations_api,
+    enterprises_api,
+    experts_api,
 )
 # The caseworker's admin pages: server-rendered (Jinja2 through sanic-ext), in Chinese, working
 # without JavaScript for the essentials; each calls the same domain functions as the admin API
@@ -80,6 +90,8 @@ ADMIN_PAGES = (
     audit_pages,
     jobs_pages,
     warm_requests_pages,
+    enterprises_pages,
+    experts_pages,
 )
 
 
