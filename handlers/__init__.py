@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sanic import Blueprint, Sanic
 
-from handlers import health
+from handlers import health, metrics
 from handlers.appeals import admin_api as appeals_api
 from handlers.appeals import admin_pages as appeals_pages
 from handlers.appeals import worker as appeals_worker
@@ -50,6 +50,7 @@ from handlers.warm_requests import worker as warm_requests_worker
 
 API = (
     health,
+    metrics,
     worker,
     profile_worker,
     unions_public,
