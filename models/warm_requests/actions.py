@@ -51,7 +51,7 @@ async def submit(
     description = description.strip()
     if not description:
         raise Invalid("warm_request.description", "请简要说明您需要什么帮助", {"field": "description"})
-    org = await responsible_union(user_id, chosen_org_id)
+    org = await responsible_union(user_id, chosen_org_id, location)
     async with in_transaction():
         request = await WarmRequest.create(
             user_id=user_id,
