@@ -34,6 +34,7 @@ from handlers.notifications import wechat_callback
 from handlers.notifications import worker as notifications_worker
 from handlers.profiles import worker as profile_worker
 from handlers.stations import admin_api as stations_api
+from handlers.stations import admin_pages as stations_pages
 from handlers.stations import worker as stations_worker
 from handlers.unions import admin_api as unions_api
 from handlers.unions import public as unions_public
@@ -82,6 +83,7 @@ ADMIN_PAGES = (
     audit_pages,
     jobs_pages,
     warm_requests_pages,
+    stations_pages,
 )
 
 

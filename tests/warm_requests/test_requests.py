@@ -8,6 +8,7 @@ from models.accounts import StaffRole
 from models.kernel.history import history_of
 from models.notifications.tables import Notification
 from models.warm_requests.tables import WarmRequest
+from server.clock import now
 from tests.factories.common import assert_error, bearer, login_staff, login_worker
 from tests.factories.unions import demo_org, make_org, make_staff
 from tests.factories.warm_requests import LEGAL_AID, help_request
@@ -91,6 +92,7 @@ async def test_the_life_of_a_request(api: httpx.AsyncClient) -> None:
         "average": 5.0,
         "count": 1,
         "by_service": {"warm_request": {"average": 5.0, "count": 1}},
+        "by_month": [{"month": now().strftime("%Y-%m"), "service_kind": "warm_request", "average": 5.0, "count": 1}],
     }
     assert [m["author"] for m in detail["messages"]] == ["union", "union", "worker"]
     assert [(t["action"], t["actor"]) for t in detail["timeline"]] == [
