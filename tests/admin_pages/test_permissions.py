@@ -20,6 +20,7 @@ from models.notifications.tables import Broadcast, NotificationDelivery
 from tests.factories.common import STAFF_PASSWORD, bearer
 from tests.factories.enrolment import apply
 from tests.factories.profiles import worker_with_profile
+from tests.factories.stations import lonely_spot, make_station
 from tests.factories.unions import demo_org, make_staff
 
 
@@ -60,7 +61,9 @@ async def _records(api: httpx.AsyncClient, org_name: str, city_name: str) -> dic
     member = await Membership.get(enrolment_id=approved)
     delivery = await NotificationDelivery.filter(org_id=org.id).order_by("-id").first()
     broadcast = await Broadcast.create(org_id=org.id, title="通知", body="内容", created_by_id=approver.id)
+    station = await make_station(org, *lonely_spot())
     return {
+        "station": station.id,
         "enrolment": waiting,
         "member": member.id,
         "delivery": delivery.id if delivery else 0,
@@ -94,8 +97,17 @@ EVERYONE = [
     "/admin/broadcasts/new",
     "/admin/orgs",
     "/admin/password",
+    "/admin/stations",
+    "/admin/alerts",
 ]
-ADMINS_ONLY = ["/admin/accounts", "/admin/audit", "/admin/audit/export", "/admin/jobs"]
+ADMINS_ONLY = [
+    "/admin/accounts",
+    "/admin/audit",
+    "/admin/audit/export",
+    "/admin/jobs",
+    "/admin/sla-policies",
+    "/admin/stations/new",
+]
 
 
 @pytest.mark.parametrize("path", EVERYONE + ADMINS_ONLY)
@@ -120,6 +132,8 @@ RECORD_PAGES = [
     "/admin/members/{member}",
     "/admin/broadcasts/{broadcast}",
     "/admin/orgs?parent_id={org}",
+    "/admin/orgs/{org}/service",
+    "/admin/stations/{station}",
 ]
 
 
@@ -137,6 +151,9 @@ ACTIONS = [
     ("/admin/enrolments/{enrolment}/return", {"reason": "x"}),
     ("/admin/enrolments/{enrolment}/reveal-id", {}),
     ("/admin/notifications/{delivery}/resend", {}),
+    ("/admin/stations/{station}/deactivate", {}),
+    ("/admin/stations/{station}", {"name": "改名的驿站"}),
+    ("/admin/orgs/{org}/service", {"lat": "22.5", "lng": "113.4", "radius_m": "1000"}),
     ("/admin/orgs/{org}", {"name": "改名的工会"}),
     ("/admin/orgs/{org}/children", {"name": "新工会", "org_type": "enterprise"}),
     ("/admin/accounts/{staff}", {"action": "disable"}),
