@@ -40,7 +40,9 @@ from handlers.notifications import wechat_callback
 from handlers.notifications import worker as notifications_worker
 from handlers.profiles import worker as profile_worker
 from handlers.stations import admin_api as stations_api
+from handlers.stations import admin_pages as stations_pages
 from handlers.stations import worker as stations_worker
+from handlers.unions import admin_api as unions_api
 from handlers.unions import public as unions_public
 from handlers.unions import staff_pages as unions_staff_pages
 from handlers.unions import tree_pages as unions_tree_pages
@@ -75,6 +77,7 @@ API = (
     stations_api,
     enterprises_api,
     experts_api,
+    unions_api,
 )
 # The caseworker's admin pages: server-rendered (Jinja2 through sanic-ext), in Chinese, working
 # without JavaScript for the essentials; each calls the same domain functions as the admin API
@@ -93,6 +96,7 @@ ADMIN_PAGES = (
     warm_requests_pages,
     enterprises_pages,
     experts_pages,
+    stations_pages,
 )
 
 

@@ -9,7 +9,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from models.kernel.permissions import Permission
-from models.kernel.ratings import satisfaction
+from models.kernel.ratings import rating_figures, satisfaction
 from models.membership.actions import decide_change
 from models.membership.queries import MemberFilter, member_list, subtree_figures
 from models.membership.tables import (
@@ -112,10 +112,18 @@ class ServiceSatisfaction(Shape):
     count: int
 
 
+class MonthSatisfaction(Shape):
+    month: str = Field(description="YYYY-MM（北京时间）")
+    service_kind: str
+    average: float
+    count: int
+
+
 class SatisfactionOut(Shape):
     average: float | None
     count: int
     by_service: dict[str, ServiceSatisfaction]
+    by_month: list[MonthSatisfaction] = Field(description="最近 12 个月，按月份（新的在前）与服务类别")
 
 
 class StatsOut(Shape):
@@ -224,6 +232,14 @@ async def stats(request: Request) -> HTTPResponse:
             org_id=org_id,
             **await subtree_figures(org_id),
             warm_requests=WarmFigures(**await warm_figures(org_id, now())),
-            satisfaction=SatisfactionOut(average=done.average, count=done.count, by_service=done.by_service),
+            satisfaction=SatisfactionOut(
+                average=done.average,
+                count=done.count,
+                by_service=done.by_service,
+                by_month=[
+                    MonthSatisfaction(month=f.month, service_kind=f.service_kind, average=f.average, count=f.count)
+                    for f in await rating_figures(request.ctx.scope, org_id)
+                ],
+            ),
         )
     )
