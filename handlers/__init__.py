@@ -33,6 +33,10 @@ from handlers.notifications import admin_pages as notifications_pages
 from handlers.notifications import wechat_callback
 from handlers.notifications import worker as notifications_worker
 from handlers.profiles import worker as profile_worker
+from handlers.service_orders import admin_api as service_orders_api
+from handlers.service_orders import admin_pages as service_orders_pages
+from handlers.service_orders import expert as service_orders_expert
+from handlers.service_orders import worker as service_orders_worker
 from handlers.stations import admin_api as stations_api
 from handlers.stations import worker as stations_worker
 from handlers.unions import public as unions_public
@@ -53,6 +57,8 @@ API = (
     notifications_worker,
     warm_requests_worker,
     stations_worker,
+    service_orders_worker,
+    service_orders_expert,
     wechat_callback,
     staff_api,
     enrolment_api,
@@ -64,6 +70,7 @@ API = (
     jobs_api,
     warm_requests_api,
     stations_api,
+    service_orders_api,
 )
 # The caseworker's admin pages: server-rendered (Jinja2 through sanic-ext), in Chinese, working
 # without JavaScript for the essentials; each calls the same domain functions as the admin API
@@ -80,6 +87,7 @@ ADMIN_PAGES = (
     audit_pages,
     jobs_pages,
     warm_requests_pages,
+    service_orders_pages,
 )
 
 
