@@ -77,16 +77,19 @@ async def get_order(request: Request, order_id: int) -> HTTPResponse:
 
 @bp.get("/<order_id:int>/candidates")
 @documented(
-    "为订单推荐的专家，按匹配分从高到低，附得分理由与利益冲突提示（满负荷的排在最后）",
+    "为订单推荐的专家，按匹配分从高到低，附得分理由与利益冲突提示（满负荷的排在最后；分页，total 为全部可选专家数）",
     tag="admin-service-orders",
+    query=PageQuery,
     response=CandidatePage,
     secured="staff",
 )
 @staff_required(Permission.SERVICE_ORDERS_READ)
 async def list_candidates(request: Request, order_id: int) -> HTTPResponse:
+    chosen = parse_query(request, PageQuery)
     order = await request.ctx.scope.get(ServiceOrder.all(), id=order_id)
     found = await candidates(request.ctx.scope, order, now())
-    return respond(CandidatePage(items=[candidate_out(c) for c in found], total=len(found)))
+    page = found[chosen.offset : chosen.offset + chosen.page_size]
+    return respond(CandidatePage(items=[candidate_out(c) for c in page], total=len(found)))
 
 
 @bp.post("/<order_id:int>/assign")

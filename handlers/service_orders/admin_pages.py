@@ -27,6 +27,7 @@ from server.clock import now
 
 bp = Blueprint("admin_pages_service_orders")
 
+PANEL_SIZE = 30  # the best of the roster; the API pages through the rest
 ACTOR_LABELS = {"contact": "企业", "expert": "专家", "system": "系统"}
 
 
@@ -82,7 +83,8 @@ async def order_page(request: Request, order_id: int) -> HTTPResponse:
         history=await timeline(found.id),
         visits=await visits_of(found.id),
         items_count=await report_items_count(found.id),
-        candidates=await candidates(request.ctx.scope, found, moment) if "offer" in allowed else [],
+        candidates=(await candidates(request.ctx.scope, found, moment))[:PANEL_SIZE] if "offer" in allowed else [],
+        panel_size=PANEL_SIZE,
         allowed=allowed,
         status_labels=ORDER_STATUS_LABELS,
         action_labels=ACTION_LABELS,

@@ -29,8 +29,11 @@ class Coded(Shape):
     label: str
 
 
+Day = date  # the field below is named `date`, which would hide the type inside the class
+
+
 class DeadlineOut(Shape):
-    date: date | None = Field(description="企业要求的截止日期（如验厂日期）")
+    date: Day | None = Field(description="企业要求的截止日期（如验厂日期）")
     due_at: LocalTime | None = Field(description="截止时刻：截止日期当天结束（次日 0 点，北京时间）")
     state: str = Field(description="on_track | at_risk | breached | met | late | stopped | none")
     label: str

@@ -18,7 +18,14 @@ from tests.factories.service_orders import VISIT, expert_of, order_body, placed_
 
 async def test_an_order_from_placing_to_rating(api: httpx.AsyncClient) -> None:
     where = await union(api)
-    expert_token, expert = await expert_of(api, where, name="张国明")
+    expert_token, expert = await expert_of(
+        api,
+        where,
+        name="张国明",
+        years=29,
+        patents={"us_invention": 3, "cn_invention": 12, "utility_model": 4},
+        standards={"national": 2, "group": 10},
+    )
     order = await placed_order(api, where)
     contact = bearer(order.contact)
     mine = (await api.get(f"/api/v1/service-orders/{order.id}", headers=contact)).json()
@@ -69,7 +76,7 @@ async def test_an_order_from_placing_to_rating(api: httpx.AsyncClient) -> None:
 
     seen = (await api.get(f"/api/v1/service-orders/{order.id}", headers=contact)).json()
     assert seen["report_items_count"] == 6 and len(seen["visits"]) == 2
-    assert seen["expert_profile"]["name"] == "张国明" and seen["expert_profile"]["years"] == 20
+    assert seen["expert_profile"]["name"] == "张国明" and seen["expert_profile"]["years"] == 29
     confirmed = await api.post(
         f"/api/v1/service-orders/{order.id}/confirm",
         json={"outcome": "客户验厂通过", "note": "一周后通过验厂，订单随之而来"},

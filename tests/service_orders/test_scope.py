@@ -13,7 +13,7 @@ from tests.factories.service_orders import accepted, expert_of, offered, placed_
 async def test_an_expert_sees_only_orders_offered_or_assigned_to_them(api: httpx.AsyncClient) -> None:
     where = await union(api)
     mine, theirs = await expert_of(api, where), await expert_of(api, where)
-    held, offered_to_me, elsewhere, unassigned = (await placed_order(api, where) for _ in range(4))
+    held, offered_to_me, elsewhere, unassigned = [await placed_order(api, where) for _ in range(4)]
     await accepted(api, where, held, mine)
     await offered(api, where, offered_to_me, mine[1])
     await offered(api, where, elsewhere, theirs[1])
