@@ -23,8 +23,9 @@ the score: they are warnings, shown beside it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Sum
@@ -93,15 +94,13 @@ class Tie:
     ends_on: date | None = None  # engagements only
 
 
-@dataclass(frozen=True)
-class Reason:
+class Reason(NamedTuple):  # a tuple: thousands are made per call, and a frozen dataclass is slower to build
     code: str
     label: str
     points: int
 
 
-@dataclass(frozen=True)
-class Warning:
+class Warning(NamedTuple):
     code: str
     label: str
 
@@ -122,14 +121,6 @@ class Candidate:
     bound: bool  # the expert has bound their WeChat account and can answer an offer
 
 
-@dataclass
-class _Scored:
-    reasons: list[Reason] = field(default_factory=list)
-
-    def add(self, code: str, label: str, points: int) -> None:
-        self.reasons.append(Reason(code, label, points))
-
-
 def _counted(parts: Iterable[tuple[str, int]]) -> str:
     return "、".join(f"{name} {count} 项" for name, count in parts if count)
 
@@ -142,40 +133,42 @@ def score_expert(
     rating: tuple[float, int] | None,
 ) -> list[Reason]:
     """The reasons (with their points) one expert earns for one order."""
-    scored = _Scored()
+    reasons: list[Reason] = []
     industries = [code for code in order.industries if code in set(expert["industries"])]  # type: ignore[call-overload]
     if industries:
         labels = "、".join(INDUSTRIES.get(code, code) for code in industries)
-        scored.add("industry", f"行业匹配：{labels}", INDUSTRY_POINTS)
+        reasons.append(Reason("industry", f"行业匹配：{labels}", INDUSTRY_POINTS))
     has = set(expert["skills"])  # type: ignore[call-overload]
     for code in order.skills:
         if code in has:
-            scored.add("skill", f"技能匹配：{SKILLS.get(code, code)}", SKILL_POINTS)
+            reasons.append(Reason("skill", f"技能匹配：{SKILLS.get(code, code)}", SKILL_POINTS))
     years = int(expert["years"])  # type: ignore[call-overload]
     if years:
-        scored.add("years", f"从业 {years} 年", min(years // 2, YEARS_CAP))
+        reasons.append(Reason("years", f"从业 {years} 年", min(years // 2, YEARS_CAP)))
     us, cn, utility = (
         int(expert[k]) for k in ("patents_us_invention", "patents_cn_invention", "patents_utility_model")
     )  # type: ignore[call-overload]
     patent_points = us * PATENT_POINTS["us"] + cn * PATENT_POINTS["cn"] + utility * PATENT_POINTS["utility"]
     if patent_points:
         label = _counted((("美国发明专利", us), ("中国发明专利", cn), ("实用新型专利", utility)))
-        scored.add("patents", f"专利：{label}", min(patent_points, PATENTS_CAP))
+        reasons.append(Reason("patents", f"专利：{label}", min(patent_points, PATENTS_CAP)))
     national, group = int(expert["standards_national"]), int(expert["standards_group"])  # type: ignore[call-overload]
     standard_points = national * STANDARD_POINTS["national"] + group * STANDARD_POINTS["group"]
     if standard_points:
         label = _counted((("国家标准", national), ("团体标准", group)))
-        scored.add("standards", f"参与制定标准：{label}", min(standard_points, STANDARDS_CAP))
+        reasons.append(Reason("standards", f"参与制定标准：{label}", min(standard_points, STANDARDS_CAP)))
     served = set(expert["regions"])  # type: ignore[call-overload]
     region = next((name for org_id, name in order.region_chain if org_id in served), None)
     if region is not None:
-        scored.add("region", f"服务区域：{region}", REGION_POINTS)
+        reasons.append(Reason("region", f"服务区域：{region}", REGION_POINTS))
     free = max(int(expert["max_active_orders"]) - load, 0)  # type: ignore[call-overload]
-    scored.add("load", f"在办 {load} 单，还可接 {free} 单", min(free * FREE_PLACE_POINTS, LOAD_CAP))
+    reasons.append(Reason("load", f"在办 {load} 单，还可接 {free} 单", min(free * FREE_PLACE_POINTS, LOAD_CAP)))
     if rating is not None:
         average, count = rating
-        scored.add("rating", f"历史评分 {average:.1f}（{count} 次）", round((average - 3) * RATING_POINTS_PER_STAR))
-    return scored.reasons
+        reasons.append(
+            Reason("rating", f"历史评分 {average:.1f}（{count} 次）", round((average - 3) * RATING_POINTS_PER_STAR))
+        )
+    return reasons
 
 
 def warnings_for(
