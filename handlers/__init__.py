@@ -24,8 +24,10 @@ from handlers.enrolment import admin_api as enrolment_api
 from handlers.enrolment import admin_pages as enrolment_pages
 from handlers.enrolment import worker as enrolment_worker
 from handlers.enterprises import admin_api as enterprises_api
+from handlers.enterprises import admin_pages as enterprises_pages
 from handlers.enterprises import worker as enterprises_worker
 from handlers.experts import admin_api as experts_api
+from handlers.experts import admin_pages as experts_pages
 from handlers.experts import expert as experts_expert
 from handlers.jobs import admin_api as jobs_api
 from handlers.jobs import admin_pages as jobs_pages
@@ -95,6 +97,8 @@ ADMIN_PAGES = (
     audit_pages,
     jobs_pages,
     warm_requests_pages,
+    enterprises_pages,
+    experts_pages,
     service_orders_pages,
 )
 
