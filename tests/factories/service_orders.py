@@ -31,14 +31,15 @@ def order_body(enterprise_id: int, **overrides: object) -> dict:
 
 @dataclass
 class Union:
-    """A fresh union under 高明区总工会 with a caseworker and a union admin (their tokens)."""
+    """A fresh union with a caseworker and a union admin (their tokens); by default under 中山市总工会,
+    where the demo roster (高明区, 佛山, 深圳) does not reach, so that a test's ranking is its own."""
 
     org: Org
     caseworker: str
     admin: str
 
 
-async def union(api: httpx.AsyncClient, parent: str = "高明区总工会") -> Union:
+async def union(api: httpx.AsyncClient, parent: str = "中山市总工会") -> Union:
     org = await make_org(await demo_org(parent))
     caseworker = await login_staff(api, (await make_staff(org)).username)
     admin = await login_staff(api, (await make_staff(org, StaffRole.UNION_ADMIN)).username)

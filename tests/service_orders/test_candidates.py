@@ -45,14 +45,14 @@ async def test_warnings_and_who_is_listed(api: httpx.AsyncClient) -> None:
     )
     serving = await expert_of(api, where)
     await accepted(api, where, rival, serving)
-    # An expert of another city serving only it is not listed; one serving 佛山 is.
+    # An expert of another city serving only it is not listed; one serving 中山 is.
     elsewhere = await union(api, "湛江市总工会")
     _, stranger = await expert_of(api, elsewhere)
-    foshan = await Org.get(name="佛山市总工会")
-    _, travelling = await expert_of(api, elsewhere, regions=[foshan.id])
+    zhongshan = await Org.get(name="中山市总工会")
+    _, travelling = await expert_of(api, elsewhere, regions=[zhongshan.id])
     found = {item["expert_id"]: item for item in await _candidates(api, where.caseworker, order.id)}
     assert stranger["id"] not in found and travelling["id"] in found
-    assert "服务区域：佛山市总工会" in [r["label"] for r in found[travelling["id"]]["reasons"]]
+    assert "服务区域：中山市总工会" in [r["label"] for r in found[travelling["id"]]["reasons"]]
     assert [w["code"] for w in found[employee["id"]]["warnings"]] == ["employed_by_enterprise"]
     assert [w["code"] for w in found[engaged["id"]]["warnings"]] == ["engaged_by_competitor"]
     assert [w["code"] for w in found[serving[1]["id"]]["warnings"]] == ["serving_competitor"]
@@ -60,7 +60,7 @@ async def test_warnings_and_who_is_listed(api: httpx.AsyncClient) -> None:
 
 
 async def test_five_thousand_experts(api: httpx.AsyncClient) -> None:
-    """A roster of 5,000 under one district union: the call stays well under a second or two."""
+    """A roster of 5,000 under one union: the call stays within a few seconds on a loaded machine."""
     where = await union(api)
     pool = await make_org(where.org)
     skills = ["factory_audit", "quality_system", "lean", "cnc", "welding", "pdca"]

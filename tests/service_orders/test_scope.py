@@ -6,8 +6,9 @@ from __future__ import annotations
 import httpx
 
 from models.service_orders.tables import ServiceOrder
-from tests.factories.common import assert_error, bearer
+from tests.factories.common import assert_error, bearer, login_staff
 from tests.factories.service_orders import accepted, expert_of, offered, placed_order, union
+from tests.factories.unions import demo_org, make_staff
 
 
 async def test_an_expert_sees_only_orders_offered_or_assigned_to_them(api: httpx.AsyncClient) -> None:
@@ -64,6 +65,7 @@ async def test_a_caseworker_sees_only_their_subtree(api: httpx.AsyncClient) -> N
     # Searching finds by enterprise name or title, within the subtree.
     found = (await api.get("/api/v1/admin/service-orders", params={"q": ours.enterprise["name"]}, headers=staff)).json()
     assert [item["id"] for item in found["items"]] == [ours.id]
-    # A caseworker higher up (高明区) sees the order of the union below.
-    above = (await api.get(f"/api/v1/admin/service-orders/{ours.id}", headers=bearer(here.caseworker))).json()
+    # A caseworker higher up (the city) sees the order of the union below.
+    city = await login_staff(api, (await make_staff(await demo_org("中山市总工会"))).username)
+    above = (await api.get(f"/api/v1/admin/service-orders/{ours.id}", headers=bearer(city))).json()
     assert above["org"]["id"] == here.org.id
