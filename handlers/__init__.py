@@ -39,6 +39,10 @@ from handlers.notifications import admin_pages as notifications_pages
 from handlers.notifications import wechat_callback
 from handlers.notifications import worker as notifications_worker
 from handlers.profiles import worker as profile_worker
+from handlers.service_orders import admin_api as service_orders_api
+from handlers.service_orders import admin_pages as service_orders_pages
+from handlers.service_orders import expert as service_orders_expert
+from handlers.service_orders import worker as service_orders_worker
 from handlers.stations import admin_api as stations_api
 from handlers.stations import admin_pages as stations_pages
 from handlers.stations import worker as stations_worker
@@ -64,6 +68,8 @@ API = (
     stations_worker,
     enterprises_worker,
     experts_expert,
+    service_orders_worker,
+    service_orders_expert,
     wechat_callback,
     staff_api,
     enrolment_api,
@@ -78,6 +84,7 @@ API = (
     enterprises_api,
     experts_api,
     unions_api,
+    service_orders_api,
 )
 # The caseworker's admin pages: server-rendered (Jinja2 through sanic-ext), in Chinese, working
 # without JavaScript for the essentials; each calls the same domain functions as the admin API
@@ -97,6 +104,7 @@ ADMIN_PAGES = (
     enterprises_pages,
     experts_pages,
     stations_pages,
+    service_orders_pages,
 )
 
 

@@ -15,6 +15,7 @@ from models.membership.queries import subtree_figures
 from models.notifications.staff_alerts import unread_alerts
 from models.notifications.tables import DeliveryStatus, NotificationDelivery
 from models.orgs import Org
+from models.service_orders.queries import figures as service_order_figures
 
 bp = Blueprint("admin_pages_home")
 
@@ -34,6 +35,8 @@ async def home(request: Request) -> HTTPResponse:
     figures = await subtree_figures(org.id)
     weekly = await weekly_submissions(scope)
     alerts = unread_alerts(scope)
+    orders = (await service_order_figures(org.id))["by_status"]
+    done = await satisfaction(org.id)
     return render(
         request,
         "admin/home.html",
@@ -42,11 +45,13 @@ async def home(request: Request) -> HTTPResponse:
         figures=figures,
         weekly=weekly,
         weekly_max=max([count for _, count in weekly] + [1]),
+        orders=orders,
         notice=request.args.get("notice", ""),
         alerts=await alerts.limit(ALERTS_SHOWN),
         alert_count=await alerts.count(),
         case_page=case_page,
-        satisfaction=await satisfaction(org.id),
+        order_rating=done.by_service.get("service_order"),
+        satisfaction=done,
         monthly=await rating_figures(scope, org.id, months=6),
         service_labels=SERVICE_LABELS,
     )

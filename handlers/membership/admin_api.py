@@ -21,6 +21,7 @@ from models.membership.tables import (
     MembershipStatus,
 )
 from models.profiles.identity import mask_phone
+from models.service_orders.queries import figures as service_order_figures
 from models.warm_requests.queries import figures as warm_figures
 from server.auth.guards import staff_required
 from server.clock import now
@@ -107,6 +108,10 @@ class WarmFigures(Shape):
     breached: int = Field(description="已超时的未办结求助")
 
 
+class ServiceOrderFigures(Shape):
+    by_status: dict[str, int]
+
+
 class ServiceSatisfaction(Shape):
     average: float
     count: int
@@ -134,6 +139,7 @@ class StatsOut(Shape):
     by_occupation: list[Breakdown]
     by_platform: list[Breakdown]
     warm_requests: WarmFigures
+    service_orders: ServiceOrderFigures
     satisfaction: SatisfactionOut
 
 
@@ -215,7 +221,7 @@ async def reject_change(request: Request, change_id: int) -> HTTPResponse:
 
 @bp.get("/stats")
 @documented(
-    "本级及下级的统计：组织数、会员数、新就业形态会员数（按职业与平台分布），暖心服务求助，服务满意度",
+    "本级及下级的统计：组织数、会员数、新就业形态会员数（按职业与平台分布），暖心服务求助，企业点单，服务满意度",
     tag="admin-membership",
     query=StatsQuery,
     response=StatsOut,
@@ -232,6 +238,7 @@ async def stats(request: Request) -> HTTPResponse:
             org_id=org_id,
             **await subtree_figures(org_id),
             warm_requests=WarmFigures(**await warm_figures(org_id, now())),
+            service_orders=ServiceOrderFigures(**await service_order_figures(org_id)),
             satisfaction=SatisfactionOut(
                 average=done.average,
                 count=done.count,

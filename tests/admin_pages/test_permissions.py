@@ -98,6 +98,7 @@ EVERYONE = [
     "/admin/members/export",
     "/admin/appeals",
     "/admin/warm-requests",
+    "/admin/service-orders",
     "/admin/notifications",
     "/admin/broadcasts/new",
     "/admin/orgs",
