@@ -26,6 +26,10 @@ from handlers.engagements import worker as engagements_worker
 from handlers.enrolment import admin_api as enrolment_api
 from handlers.enrolment import admin_pages as enrolment_pages
 from handlers.enrolment import worker as enrolment_worker
+from handlers.enterprises import admin_api as enterprises_api
+from handlers.enterprises import worker as enterprises_worker
+from handlers.experts import admin_api as experts_api
+from handlers.experts import expert as experts_expert
 from handlers.jobs import admin_api as jobs_api
 from handlers.jobs import admin_pages as jobs_pages
 from handlers.membership import admin_api as membership_api
@@ -59,6 +63,8 @@ API = (
     notifications_worker,
     warm_requests_worker,
     stations_worker,
+    enterprises_worker,
+    experts_expert,
     wechat_callback,
     staff_api,
     enrolment_api,
@@ -70,6 +76,8 @@ API = (
     jobs_api,
     warm_requests_api,
     stations_api,
+    enterprises_api,
+    experts_api,
     service_order_report_api,
     service_order_report_admin,
     engagements_worker,

@@ -115,3 +115,12 @@ async def find_or_create_worker(openid: str, unionid: str | None, now: datetime)
     user.last_login_at = now
     await user.save(update_fields=["unionid", "last_login_at"])
     return user, False
+
+
+async def grant_role(user_id: int, role: UserRole) -> None:
+    """Add a role to a worker (a contact, an expert), inside the caller's transaction; the row is
+    locked so two grants at once cannot drop each other's role."""
+    user = await User.filter(id=user_id).select_for_update().get()
+    if role.value not in user.roles:
+        user.roles = [*user.roles, role.value]
+        await user.save(update_fields=["roles"])
