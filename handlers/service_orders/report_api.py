@@ -47,7 +47,11 @@ MAX_REPORT_BYTES = 16 * 1024 * 1024
 Handler = Callable[..., Awaitable[HTTPResponse]]
 
 
-def receiving(limit: int, too_large: Callable[[], Exception] | None = None) -> Callable[[Handler], Handler]:
+def _payload_too_large() -> Exception:
+    return PayloadTooLarge("Request body exceeds the size limit")
+
+
+def receiving(limit: int, too_large: Callable[[], Exception] = _payload_too_large) -> Callable[[Handler], Handler]:
     """Read a streamed route's body up to `limit` bytes (413 beyond), then check it as every
     other request's body is checked at the edge. Apply inside the auth guard, outside
     `idempotent` (which keys on the body)."""
@@ -55,12 +59,18 @@ def receiving(limit: int, too_large: Callable[[], Exception] | None = None) -> C
     def decorate(handler: Handler) -> Handler:
         @wraps(handler)
         async def received(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+            declared = int(request.headers.get("content-length") or 0)  # Sanic has checked it is a number
+            if limit < declared <= 2 * limit:
+                # Read and drop what the client is still sending, so that it receives the 413
+                # rather than a connection reset mid-upload; larger bodies are cut off.
+                request.stream.request_max_size = declared
+                async for _ in request.stream:
+                    pass
+                raise too_large()
             request.stream.request_max_size = limit
             try:
                 await request.receive_body()
             except PayloadTooLarge:
-                if too_large is None:
-                    raise
                 raise too_large() from None
             guard_input(request)
             return await handler(request, *args, **kwargs)

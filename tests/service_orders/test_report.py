@@ -12,7 +12,8 @@ from models.accounts import StaffRole
 from models.service_orders.report.summary import report_summary
 from models.service_orders.tables import OrderStatus, ReportItem
 from tests.factories.common import assert_error, bearer, login_staff, login_worker
-from tests.factories.report import expert_with_account, move_order, order_with_expert
+from tests.factories.enterprises import bound_expert
+from tests.factories.report import move_order, order_with_expert
 from tests.factories.unions import demo_org, make_staff
 
 AREAS = ["quality_management", "rd_process", "production", "business_management"]
@@ -159,7 +160,7 @@ async def test_only_the_accepted_expert_writes_and_only_before_delivery(api: htt
     stranger, _ = await login_worker(api)
     assert_error(await api.put(path, json=body, headers=bearer(stranger)), 404, "record.not_found")
     assert_error(await api.get(path, headers=bearer(stranger)), 404, "record.not_found")
-    _, other_expert = await expert_with_account(api, world.org, name="李工")
+    other_expert, _ = await bound_expert(api, world.admin_token, world.org.id, name="李工")
     assert_error(await api.put(path, json=body, headers=bearer(other_expert)), 404, "record.not_found")
     assert_error(await api.get(path, headers=bearer(other_expert)), 404, "record.not_found")
     assert (await api.put(path, json=body, headers=bearer(world.expert_token))).status_code == 200
