@@ -11,12 +11,14 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
 from handlers.pages import args_of, form_value, listing, optional_int, page_guard, render
+from models.catalogue import EXPERT_TITLES
 from models.engagements import actions
 from models.engagements.queries import engagement_view, staff_engagements, views_of
 from models.enterprises.tables import Enterprise
 from models.errors import DomainError, Invalid
 from models.experts.tables import Expert
 from models.kernel.permissions import Permission, may
+from models.profiles.identity import is_ascii_digits
 from server.http import BoundedDate
 
 bp = Blueprint("admin_pages_engagements")
@@ -31,6 +33,14 @@ def _day(text: str, label: str) -> date:
         return _DAY.validate_python(text.strip())
     except ValidationError:
         raise Invalid("request.invalid_date", f"请填写正确的{label}（年-月-日）") from None
+
+
+def _count(text: str) -> int:
+    """A head count from the form; empty is none."""
+    text = text.strip() or "0"
+    if not (is_ascii_digits(text) and len(text) <= 9):
+        raise Invalid("request.invalid_number", "参加人数须为整数")
+    return int(text)
 
 
 def _back(path: str, exc: DomainError) -> HTTPResponse:
@@ -88,6 +98,7 @@ async def engagement_detail(request: Request, engagement_id: int) -> HTTPRespons
         "admin/engagement_detail.html",
         view=await engagement_view(request.ctx.scope, engagement_id),
         manages=may(request.ctx.staff, Permission.ENGAGEMENTS_MANAGE),
+        title_labels=EXPERT_TITLES,
         error=request.args.get("error", ""),
     )
 
@@ -102,7 +113,7 @@ async def training_add(request: Request, engagement_id: int) -> HTTPResponse:
             engagement_id,
             topic=form_value(request, "topic"),
             held_on=_day(form_value(request, "held_on"), "培训日期"),
-            attendees=optional_int(form_value(request, "attendees")) or 0,
+            attendees=_count(form_value(request, "attendees")),
             actor=request.ctx.actor,
         )
     except DomainError as exc:
