@@ -90,6 +90,7 @@ EVERYONE = [
     "/admin/members/export",
     "/admin/appeals",
     "/admin/warm-requests",
+    "/admin/engagements",
     "/admin/notifications",
     "/admin/broadcasts/new",
     "/admin/orgs",
