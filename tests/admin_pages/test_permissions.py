@@ -90,10 +90,10 @@ EVERYONE = [
     "/admin/members/export",
     "/admin/appeals",
     "/admin/warm-requests",
-    "/admin/engagements",
     "/admin/notifications",
     "/admin/broadcasts/new",
     "/admin/orgs",
+    "/admin/engagements",
     "/admin/password",
 ]
 ADMINS_ONLY = ["/admin/accounts", "/admin/audit", "/admin/audit/export", "/admin/jobs"]
