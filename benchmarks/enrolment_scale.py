@@ -482,6 +482,23 @@ def enrolment_rows(
     return users, rows
 
 
+async def copy_org_tree(connection: asyncpg.Connection, orgs: list[OrgRow]) -> None:
+    """The orgs and their closure rows (self rows included), as the tree code writes them."""
+    await connection.copy_records_to_table(
+        "orgs",
+        columns=ORG_COLUMNS,
+        records=[
+            (o.id, o.name, o.org_type.value, o.region_code, o.parent_id, o.depth, o.accepts_members, JOINED_FROM)
+            for o in orgs
+        ],
+    )
+    await connection.copy_records_to_table(
+        "org_closure",
+        columns=("ancestor_id", "descendant_id", "distance"),
+        records=[(ancestor, org.id, org.depth - depth) for org in orgs for depth, ancestor in enumerate(org.lineage)],
+    )
+
+
 async def load_city(url: str, cipher: IdCipher, seed: int) -> LoadFacts:
     rng = random.Random(seed)
     seconds: dict[str, float] = {}
@@ -496,32 +513,7 @@ async def load_city(url: str, cipher: IdCipher, seed: int) -> LoadFacts:
                 await each.execute("SET session_replication_role = replica")
         with timed(seconds, "orgs and closure"):
             city = build_city(rng)
-            await connection.copy_records_to_table(
-                "orgs",
-                columns=ORG_COLUMNS,
-                records=[
-                    (
-                        o.id,
-                        o.name,
-                        o.org_type.value,
-                        o.region_code,
-                        o.parent_id,
-                        o.depth,
-                        o.accepts_members,
-                        JOINED_FROM,
-                    )
-                    for o in city.orgs
-                ],
-            )
-            await connection.copy_records_to_table(
-                "org_closure",
-                columns=("ancestor_id", "descendant_id", "distance"),
-                records=[
-                    (ancestor, org.id, org.depth - depth)
-                    for org in city.orgs
-                    for depth, ancestor in enumerate(org.lineage)
-                ],
-            )
+            await copy_org_tree(connection, city.orgs)
         approved: list[Approved] = []
         with timed(seconds, "members and their users"):
             chunks = member_rows(city, rng, cipher, approved)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sanic import Blueprint, Sanic
 
-from handlers import health
+from handlers import health, metrics
 from handlers.appeals import admin_api as appeals_api
 from handlers.appeals import admin_pages as appeals_pages
 from handlers.appeals import worker as appeals_worker
@@ -27,8 +27,10 @@ from handlers.enrolment import admin_api as enrolment_api
 from handlers.enrolment import admin_pages as enrolment_pages
 from handlers.enrolment import worker as enrolment_worker
 from handlers.enterprises import admin_api as enterprises_api
+from handlers.enterprises import admin_pages as enterprises_pages
 from handlers.enterprises import worker as enterprises_worker
 from handlers.experts import admin_api as experts_api
+from handlers.experts import admin_pages as experts_pages
 from handlers.experts import expert as experts_expert
 from handlers.jobs import admin_api as jobs_api
 from handlers.jobs import admin_pages as jobs_pages
@@ -54,6 +56,7 @@ from handlers.warm_requests import worker as warm_requests_worker
 
 API = (
     health,
+    metrics,
     worker,
     profile_worker,
     unions_public,
@@ -98,6 +101,8 @@ ADMIN_PAGES = (
     audit_pages,
     jobs_pages,
     warm_requests_pages,
+    enterprises_pages,
+    experts_pages,
     service_order_report_pages,
     engagements_pages,
 )

@@ -7,6 +7,7 @@ load-demo     load the demo union tree and accounts into an empty database
 sandbox       run the WeChat sandbox on SANDBOX_PORT
 jobs          run the background jobs (notifications, broadcasts, ...); `dispatch` is an alias
 dev           migrate, load demo data if empty, then run sandbox, server and job runner together
+rotate-id-key re-seal stored ID numbers under the current key of ID_ENCRYPTION_KEYS, in batches
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ import asyncio
 import getpass
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -52,6 +55,19 @@ def _with_database(settings: Settings, work: Callable[[], Awaitable[Any]]) -> An
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
+    metrics_directory = ""
+    if settings.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker process keeps its request figures in files here and GET /metrics sums them
+        # (server/metrics.py). prometheus-client reads the variable at import: set it first.
+        metrics_directory = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gonghui-metrics-")
+    try:
+        _serve(settings)
+    finally:
+        if metrics_directory:
+            shutil.rmtree(metrics_directory, ignore_errors=True)
+
+
+def _serve(settings: Settings) -> None:
     from sanic import Sanic
     from sanic.worker.loader import AppLoader
 
@@ -159,6 +175,40 @@ def cmd_jobs(settings: Settings, args: argparse.Namespace) -> None:
         os._exit(0)
 
 
+def cmd_rotate_id_key(settings: Settings, args: argparse.Namespace) -> None:
+    from models.audit import Actor
+    from models.profiles.key_rotation import rotate_id_key
+    from server.crypto import IdCipher
+
+    cipher = IdCipher(settings.id_encryption_keys, settings.id_blind_index_key)
+    print(f"re-sealing ID numbers under key {cipher.current_key_id!r}", flush=True)
+
+    def progress(table: str, rows: int) -> None:
+        print(f"  {table}: {rows} re-sealed", flush=True)
+
+    report = _with_database(
+        settings,
+        lambda: rotate_id_key(
+            cipher,
+            Actor("system", None, f"cli:{getpass.getuser()}"),
+            batch_size=args.batch_size,
+            pause_seconds=args.pause,
+            progress=progress,
+        ),
+    )
+    for table, count in report.remaining.items():
+        print(f"{table}: {report.resealed[table]} re-sealed, {count} left under other keys")
+    if report.changed_meanwhile:
+        print(f"{report.changed_meanwhile} rows changed while this ran; they are counted above if still old")
+    for row in report.unreadable:
+        print(f"gonghui: {row} is sealed under a key that is not in ID_ENCRYPTION_KEYS", file=sys.stderr)
+    if not report.done:
+        # A server or job runner still sealing with the old key first, or a key missing from the ring.
+        print("gonghui: rows are left under other keys; fix the ring everywhere and run this again", file=sys.stderr)
+        raise SystemExit(1)
+    print("every ID number is sealed under the current key")
+
+
 def _wait_for_http(url: str, seconds: float) -> bool:
     import urllib.request
 
@@ -249,6 +299,11 @@ def main(argv: list[str] | None = None) -> None:
             "--only", action="append", metavar="NAME", help="run only these jobs (repeat, or comma-separate)"
         )
     commands.add_parser("dev", help="migrate, load demo data, run sandbox, server and job runner")
+    rotate = commands.add_parser(
+        "rotate-id-key", help="re-seal stored ID numbers under the first key of ID_ENCRYPTION_KEYS (resumable)"
+    )
+    rotate.add_argument("--batch-size", type=int, default=500, help="rows per transaction (default 500)")
+    rotate.add_argument("--pause", type=float, default=0.0, help="seconds to wait between batches (default 0)")
     args = parser.parse_args(argv)
     settings = _settings_or_exit()
     handler = {
@@ -260,6 +315,7 @@ def main(argv: list[str] | None = None) -> None:
         "jobs": cmd_jobs,
         "dispatch": cmd_jobs,
         "dev": cmd_dev,
+        "rotate-id-key": cmd_rotate_id_key,
     }[args.command]
     handler(settings, args)
 

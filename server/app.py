@@ -25,6 +25,7 @@ from server.errors import register_error_handlers
 from server.http import add_security_schemes
 from server.input_guard import guard_input
 from server.logging_setup import configure_logging, request_id_var
+from server.metrics import install as install_metrics
 from server.settings import Settings, load_settings
 from server.shared_state import connect_shared_state
 from server.wechat.gateway import WeChatGateway
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
     register_tortoise(app, config=tortoise_config(settings))
     register_error_handlers(app)
     register_blueprints(app)
+    install_metrics(app)
     app.static("/admin/static", Path(__file__).parent / "static", name="admin_static")
     environment = app.ext.environment
     environment.filters["local"] = local_time

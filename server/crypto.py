@@ -56,6 +56,11 @@ class IdCipher:
         self._keys = {key_id: AESGCM(key) for key_id, key in ring}
         self._blind_key = blind_index_key.encode()
 
+    @property
+    def current_key_id(self) -> str:
+        """The key new values are sealed with: the first of the ring."""
+        return self._current_id
+
     def seal(self, plaintext: str, context: str) -> Sealed:
         nonce = os.urandom(NONCE_BYTES)
         sealed = self._keys[self._current_id].encrypt(nonce, plaintext.encode(), context.encode())

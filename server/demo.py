@@ -1,6 +1,6 @@
 """Demo data from DOMAIN.md: the Guangdong union tree, staff accounts at several levels, help
-requests, workers' demands from riders and couriers of several platforms, and rest stations
-around 中山 and 深圳.
+requests, workers' demands from riders and couriers of several platforms, rest stations
+around 中山 and 深圳, and the enterprises and 劳模工匠 of the 高明 story.
 
 Loaded by `python -m server load-demo` (and by `make run` when the database is empty). Every
 demo account's password is `DEMO_ADMIN_PASSWORD`.
@@ -8,16 +8,19 @@ demo account's password is `DEMO_ADMIN_PASSWORD`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from models.accounts import StaffAccount, StaffRole, User
 from models.appeals import actions as appeals
 from models.audit import Actor
+from models.enterprises import actions as enterprises
+from models.experts import actions as experts
 from models.orgs import Org, OrgType, create_org
 from models.scope import StaffScope
 from models.stations.actions import StationInput, create_station
 from models.unions.staff import create_staff
 from models.warm_requests import actions
+from server.clock import now
 
 
 @dataclass
@@ -443,6 +446,7 @@ async def load_demo(password: str) -> bool:
             StationInput(name, by_name[org_name].id, address, lat, lng, hours, amenities, phone),
             SYSTEM_ACTOR,
         )
+    await _demo_enterprises_and_experts(by_name)
     return True
 
 
@@ -500,3 +504,181 @@ async def _demo_warm_requests(by_name: dict[str, Org]) -> None:
             await actions.request_info(scope, request.id, "请补充医院的诊断证明和费用清单照片。", actor)
         elif stage == "resolved":
             await actions.resolve(scope, request.id, "已安排心理咨询师电话疏导一次，并告知 12351 职工服务热线。", actor)
+
+
+# (worker openid, enterprise, credit code, industry, union, address, contact, phone, verified)
+DEMO_ENTERPRISES = (
+    (
+        "sandbox-zhang-yuying",
+        "广东坚派新材料有限公司",
+        "91440608MA4UJP5K3X",
+        "new_materials",
+        "高明区总工会",
+        "佛山市高明区荷城街道新材料产业园",
+        "张余英",
+        "13929900001",
+        True,
+    ),
+    (
+        "sandbox-he-jianhua",
+        "佛山市华彩涂料有限公司",
+        "91440606MA51XQ2R85",
+        "coatings",
+        "佛山市总工会",
+        "佛山市顺德区容桂街道华彩路 8 号",
+        "何建华",
+        "13929900002",
+        False,
+    ),
+)
+
+ZHANG_GUOMING_BIO = (
+    "新材料行业从业 29 年，熟悉世界 500 强企业的验厂要求和质量体系建设。拥有美国发明专利 3 项、"
+    "中国发明专利 12 项及多项实用新型专利，参与制定国家标准 2 项、团体标准 10 项。"
+    "擅长深入实验室、车间和仓库现场调研、分析数据，找准关键工序控制点，指导编写标准作业指导书、"
+    "固化核心工艺参数，传授 PDCA 循环，带动企业质量管理、研发工艺、生产制造和经营管理全面提升。"
+)
+
+# (staff who keeps them, openid bound or None, input without org/regions, union, regions, employer)
+DEMO_EXPERTS = (
+    (
+        "gaoming",
+        "sandbox-zhang-guoming",
+        experts.ExpertInput(
+            name="张国明",
+            org_id=0,
+            titles=["south_guangdong_craftsman", "foshan_engineer"],
+            industries=["new_materials", "coatings"],
+            skills=[
+                "factory_audit",
+                "quality_system",
+                "process_control",
+                "standard_work",
+                "pdca",
+                "lean",
+                "traceability",
+            ],
+            years=29,
+            patents_us_invention=3,
+            patents_cn_invention=12,
+            patents_utility_model=5,
+            standards_national=2,
+            standards_group=10,
+            max_active_orders=3,
+            bio=ZHANG_GUOMING_BIO,
+        ),
+        "高明区总工会",
+        ("高明区总工会", "佛山市总工会"),
+        None,
+    ),
+    (
+        "gaoming",
+        None,
+        experts.ExpertInput(
+            name="李秀梅",
+            org_id=0,
+            titles=["provincial_model_worker"],
+            industries=["chemicals", "coatings"],
+            skills=["process_control", "quality_system", "work_safety"],
+            years=18,
+            patents_cn_invention=3,
+            patents_utility_model=6,
+            standards_group=2,
+            max_active_orders=2,
+            bio="化工涂料企业生产技术骨干，长期负责工艺控制与安全生产。",
+        ),
+        "高明区总工会",
+        ("高明区总工会",),
+        None,
+    ),
+    (
+        "admin",
+        "sandbox-chen-zhiqiang",
+        experts.ExpertInput(
+            name="陈志强",
+            org_id=0,
+            titles=["national_craftsman", "may_day_medal"],
+            industries=["machinery", "automotive"],
+            skills=["cnc", "mould_making", "equipment_maintenance", "automation"],
+            years=25,
+            patents_cn_invention=5,
+            patents_utility_model=11,
+            standards_national=1,
+            standards_group=3,
+            max_active_orders=1,
+            bio="数控加工与模具制造能手，带领团队攻克多项精密加工难题。工作繁忙，每次只承接一单。",
+        ),
+        "佛山市总工会",
+        ("佛山市总工会",),
+        None,
+    ),
+    (
+        "admin",
+        None,
+        experts.ExpertInput(
+            name="吴建新",
+            org_id=0,
+            titles=["city_model_worker"],
+            industries=["coatings", "new_materials"],
+            skills=["quality_system", "process_control", "rd_management"],
+            years=16,
+            patents_cn_invention=2,
+            patents_utility_model=4,
+            standards_group=1,
+            max_active_orders=2,
+            bio="佛山市华彩涂料有限公司研发部经理，熟悉涂料配方与质量检测。",
+        ),
+        "佛山市总工会",
+        ("佛山市总工会",),
+        "佛山市华彩涂料有限公司",
+    ),
+    (
+        "shenzhen",
+        None,
+        experts.ExpertInput(
+            name="刘伟东",
+            org_id=0,
+            titles=["chief_technician"],
+            industries=["electronics"],
+            skills=["lean", "standard_work", "automation", "training"],
+            years=12,
+            patents_utility_model=2,
+            max_active_orders=2,
+            bio="电子制造企业首席技师，擅长精益产线改善和一线员工技能培训。",
+        ),
+        "深圳市总工会",
+        ("深圳市总工会",),
+        None,
+    ),
+)
+
+
+async def _demo_enterprises_and_experts(by_name: dict[str, Org]) -> None:
+    """The 高明 story's enterprise (verified, with 张余英 as its contact), a second enterprise
+    awaiting verification, and a varied roster: 张国明 first among them. 张国明 and 陈志强 have
+    bound WeChat accounts (log in with `dev:zhang-guoming`, `dev:chen-zhiqiang`). Orders,
+    reports and engagements are loaded elsewhere."""
+    at = now()
+    enterprise_ids: dict[str, int] = {}
+    for openid, name, code, industry, union, address, contact, phone, verified in DEMO_ENTERPRISES:
+        user = await User.create(openid=openid)
+        data = enterprises.EnterpriseInput(name, code, industry, by_name[union].id, address, contact, phone)
+        enterprise = await enterprises.register(user.id, data)
+        enterprise_ids[name] = enterprise.id
+        if verified:
+            staff = await StaffAccount.get(username="gaoming")
+            actor = Actor("staff", staff.id, staff.username)
+            await enterprises.verify(StaffScope.of(staff), enterprise.id, actor, at)
+    for keeper, openid, data, union, regions, employer in DEMO_EXPERTS:
+        staff = await StaffAccount.get(username=keeper)
+        placed = replace(
+            data,
+            org_id=by_name[union].id,
+            regions=[by_name[region].id for region in regions],
+            employer_enterprise_id=enterprise_ids[employer] if employer else None,
+        )
+        _, code = await experts.create_expert(
+            StaffScope.of(staff), placed, Actor("staff", staff.id, staff.username), at
+        )
+        if openid:
+            await experts.claim((await User.create(openid=openid)).id, code, at)

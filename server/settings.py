@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     worker_token_ttl_seconds: int = 7 * 24 * 3600
     admin_token_ttl_seconds: int = 12 * 3600
 
+    metrics_token: str = Field(
+        default="", description="bearer token GET /metrics asks for; empty: it answers loopback clients only"
+    )
+
     trusted_proxies: Networks = Field(
         default=(), description="addresses or CIDRs of reverse proxies whose X-Forwarded-* headers are believed"
     )

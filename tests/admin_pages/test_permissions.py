@@ -19,6 +19,7 @@ from models.membership.tables import Membership
 from models.notifications.tables import Broadcast, NotificationDelivery
 from tests.factories.common import STAFF_PASSWORD, bearer
 from tests.factories.enrolment import apply
+from tests.factories.enterprises import enterprise_with_contact, expert_on_roster
 from tests.factories.profiles import worker_with_profile
 from tests.factories.unions import demo_org, make_staff
 
@@ -60,6 +61,8 @@ async def _records(api: httpx.AsyncClient, org_name: str, city_name: str) -> dic
     member = await Membership.get(enrolment_id=approved)
     delivery = await NotificationDelivery.filter(org_id=org.id).order_by("-id").first()
     broadcast = await Broadcast.create(org_id=org.id, title="通知", body="内容", created_by_id=approver.id)
+    _, enterprise = await enterprise_with_contact(api, org.id)
+    expert = await expert_on_roster(api, staff_token, org.id)
     return {
         "enrolment": waiting,
         "member": member.id,
@@ -67,6 +70,8 @@ async def _records(api: httpx.AsyncClient, org_name: str, city_name: str) -> dic
         "broadcast": broadcast.id,
         "org": org.id,
         "staff": approver.id,
+        "enterprise": enterprise["id"],
+        "expert": expert["id"],
     }
 
 
@@ -95,8 +100,10 @@ EVERYONE = [
     "/admin/orgs",
     "/admin/engagements",
     "/admin/password",
+    "/admin/enterprises",
+    "/admin/experts",
 ]
-ADMINS_ONLY = ["/admin/accounts", "/admin/audit", "/admin/audit/export", "/admin/jobs"]
+ADMINS_ONLY = ["/admin/accounts", "/admin/audit", "/admin/audit/export", "/admin/jobs", "/admin/experts/new"]
 
 
 @pytest.mark.parametrize("path", EVERYONE + ADMINS_ONLY)
@@ -121,6 +128,8 @@ RECORD_PAGES = [
     "/admin/members/{member}",
     "/admin/broadcasts/{broadcast}",
     "/admin/orgs?parent_id={org}",
+    "/admin/enterprises/{enterprise}",
+    "/admin/experts/{expert}",
 ]
 
 
@@ -138,6 +147,9 @@ ACTIONS = [
     ("/admin/enrolments/{enrolment}/return", {"reason": "x"}),
     ("/admin/enrolments/{enrolment}/reveal-id", {}),
     ("/admin/notifications/{delivery}/resend", {}),
+    ("/admin/enterprises/{enterprise}/verify", {}),
+    ("/admin/experts/{expert}/invite", {}),
+    ("/admin/experts/{expert}", {"name": "改名的专家", "max_active_orders": "2"}),
     ("/admin/orgs/{org}", {"name": "改名的工会"}),
     ("/admin/orgs/{org}/children", {"name": "新工会", "org_type": "enterprise"}),
     ("/admin/accounts/{staff}", {"action": "disable"}),
