@@ -248,3 +248,17 @@ async def test_the_enterprise_tracks_items_after_delivery(api: httpx.AsyncClient
         409,
         "service_order.report_not_tracking",
     )
+
+
+async def test_a_retried_save_is_answered_once(api: httpx.AsyncClient) -> None:
+    world = await order_with_expert(api)
+    path = f"/api/v1/service-orders/{world.order_id}/report"
+    headers = {**bearer(world.expert_token), "Idempotency-Key": "report-save-1"}
+    first = await api.put(path, json={"items": sample_items(50)}, headers=headers)
+    again = await api.put(path, json={"items": sample_items(50)}, headers=headers)
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert [i["id"] for i in again.json()["items"]] == [i["id"] for i in first.json()["items"]]
+    ids = await ReportItem.filter(order_id=world.order_id).order_by("position").values_list("id", flat=True)
+    assert ids == [i["id"] for i in first.json()["items"]]
+    other = await api.put(path, json={"items": sample_items(3)}, headers=headers)
+    assert_error(other, 422, "idempotency.key_reused")

@@ -155,6 +155,7 @@ async def test_the_export_reads_back_the_same_values(api: httpx.AsyncClient) -> 
     page = workbook["整改意见"]
     assert page.freeze_panes == "A2"
     assert page.column_dimensions["C"].width > page.column_dimensions["D"].width
+    assert page["C2"].alignment.wrap_text and page["G2"].alignment.wrap_text and page["A1"].font.bold
     rows = list(page.iter_rows(values_only=True))
     assert list(rows[0]) == ["序号", *CHINESE, "当前得分", "整改状态"]
     status_labels = {"open": "未开始", "in_progress": "整改中", "done": "已完成"}
