@@ -42,11 +42,17 @@ from handlers.notifications import admin_pages as notifications_pages
 from handlers.notifications import wechat_callback
 from handlers.notifications import worker as notifications_worker
 from handlers.profiles import worker as profile_worker
+from handlers.service_orders import admin_api as service_orders_api
+from handlers.service_orders import admin_pages as service_orders_pages
+from handlers.service_orders import expert as service_orders_expert
 from handlers.service_orders import report_admin as service_order_report_admin
 from handlers.service_orders import report_api as service_order_report_api
 from handlers.service_orders import report_pages as service_order_report_pages
+from handlers.service_orders import worker as service_orders_worker
 from handlers.stations import admin_api as stations_api
+from handlers.stations import admin_pages as stations_pages
 from handlers.stations import worker as stations_worker
+from handlers.unions import admin_api as unions_api
 from handlers.unions import public as unions_public
 from handlers.unions import staff_pages as unions_staff_pages
 from handlers.unions import tree_pages as unions_tree_pages
@@ -68,6 +74,8 @@ API = (
     stations_worker,
     enterprises_worker,
     experts_expert,
+    service_orders_worker,
+    service_orders_expert,
     wechat_callback,
     staff_api,
     enrolment_api,
@@ -81,6 +89,8 @@ API = (
     stations_api,
     enterprises_api,
     experts_api,
+    unions_api,
+    service_orders_api,
     service_order_report_api,
     service_order_report_admin,
     engagements_worker,
@@ -103,6 +113,8 @@ ADMIN_PAGES = (
     warm_requests_pages,
     enterprises_pages,
     experts_pages,
+    stations_pages,
+    service_orders_pages,
     service_order_report_pages,
     engagements_pages,
 )

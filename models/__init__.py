@@ -26,4 +26,5 @@ MODEL_MODULES = [
     "models.experts.tables",
     "models.service_orders.tables",
     "models.engagements.tables",
+    "models.unions.tables",
 ]

@@ -18,6 +18,7 @@ from models.experts import actions as experts
 from models.orgs import Org, OrgType, create_org
 from models.scope import StaffScope
 from models.stations.actions import StationInput, create_station
+from models.unions.service_area import Area, set_service
 from models.unions.staff import create_staff
 from models.warm_requests import actions
 from server.clock import now
@@ -277,6 +278,20 @@ DEMO_STATIONS = [
 ]
 
 
+# Whom a union serves beyond its members (warm-service routing): the town and street unions and
+# the district around the demo stations, and the industry unions for their platforms.
+DEMO_SERVICE = [
+    ("东区街道总工会", Area(22.5205, 113.3990, 2_500), []),
+    ("火炬开发区总工会", Area(22.5427, 113.4791, 5_000), []),
+    ("华强北街道总工会", Area(22.5440, 114.0850, 1_500), []),
+    ("福田区总工会", Area(22.5410, 114.0550, 8_000), []),
+    ("荷城街道总工会", Area(22.8946, 112.8826, 4_000), []),
+    ("中山市新就业形态劳动者工会联合会", None, ["meituan", "eleme", "dada"]),
+    ("深圳市快递行业工会联合会", None, ["sf_express", "jd", "cainiao"]),
+    ("湛江市货车司机工会", None, ["huolala"]),
+]
+
+
 @dataclass(frozen=True)
 class DemoAppeal:
     rider: str  # the demo worker's openid
@@ -447,6 +462,8 @@ async def load_demo(password: str) -> bool:
             SYSTEM_ACTOR,
         )
     await _demo_enterprises_and_experts(by_name)
+    for org_name, area, platforms in DEMO_SERVICE:
+        await set_service(everything, by_name[org_name].id, area, platforms, SYSTEM_ACTOR)
     return True
 
 

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from models.kernel.assignment import expire_offers
 from models.kernel.jobs import Job, Runner, record_failure
 from models.kernel.timers import SWEEP_BATCH, sweep_timers
+from models.service_orders import actions as service_order_actions  # noqa: F401 - registers offer and deadline handlers
 from models.warm_requests import actions as warm_request_actions  # noqa: F401 - registers its timers' handler
 from server.clock import now
 from server.dispatcher import build_dispatcher

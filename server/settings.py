@@ -148,6 +148,9 @@ class Settings(BaseSettings):
     job_round_timeout_seconds: float = Field(300.0, gt=0, description="longest one round of a background job may take")
     job_shutdown_seconds: float = Field(20.0, ge=0, description="how long SIGTERM lets rounds in flight finish")
     job_sweep_seconds: float = Field(30.0, gt=0, description="pause between sweeps of SLA timers and offer deadlines")
+    service_order_offer_hours: int = Field(
+        48, ge=1, le=720, description="how long an expert has to accept or decline a service order offered to them"
+    )
 
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8100

@@ -9,7 +9,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from models.kernel.permissions import Permission
-from models.kernel.ratings import satisfaction
+from models.kernel.ratings import rating_figures, satisfaction
 from models.membership.actions import decide_change
 from models.membership.queries import MemberFilter, member_list, subtree_figures
 from models.membership.tables import (
@@ -21,6 +21,7 @@ from models.membership.tables import (
     MembershipStatus,
 )
 from models.profiles.identity import mask_phone
+from models.service_orders.queries import figures as service_order_figures
 from models.warm_requests.queries import figures as warm_figures
 from server.auth.guards import staff_required
 from server.clock import now
@@ -107,7 +108,18 @@ class WarmFigures(Shape):
     breached: int = Field(description="已超时的未办结求助")
 
 
+class ServiceOrderFigures(Shape):
+    by_status: dict[str, int]
+
+
 class ServiceSatisfaction(Shape):
+    average: float
+    count: int
+
+
+class MonthSatisfaction(Shape):
+    month: str = Field(description="YYYY-MM（北京时间）")
+    service_kind: str
     average: float
     count: int
 
@@ -116,6 +128,7 @@ class SatisfactionOut(Shape):
     average: float | None
     count: int
     by_service: dict[str, ServiceSatisfaction]
+    by_month: list[MonthSatisfaction] = Field(description="最近 12 个月，按月份（新的在前）与服务类别")
 
 
 class StatsOut(Shape):
@@ -126,6 +139,7 @@ class StatsOut(Shape):
     by_occupation: list[Breakdown]
     by_platform: list[Breakdown]
     warm_requests: WarmFigures
+    service_orders: ServiceOrderFigures
     satisfaction: SatisfactionOut
 
 
@@ -207,7 +221,7 @@ async def reject_change(request: Request, change_id: int) -> HTTPResponse:
 
 @bp.get("/stats")
 @documented(
-    "本级及下级的统计：组织数、会员数、新就业形态会员数（按职业与平台分布），暖心服务求助，服务满意度",
+    "本级及下级的统计：组织数、会员数、新就业形态会员数（按职业与平台分布），暖心服务求助，企业点单，服务满意度",
     tag="admin-membership",
     query=StatsQuery,
     response=StatsOut,
@@ -224,6 +238,15 @@ async def stats(request: Request) -> HTTPResponse:
             org_id=org_id,
             **await subtree_figures(org_id),
             warm_requests=WarmFigures(**await warm_figures(org_id, now())),
-            satisfaction=SatisfactionOut(average=done.average, count=done.count, by_service=done.by_service),
+            service_orders=ServiceOrderFigures(**await service_order_figures(org_id)),
+            satisfaction=SatisfactionOut(
+                average=done.average,
+                count=done.count,
+                by_service=done.by_service,
+                by_month=[
+                    MonthSatisfaction(month=f.month, service_kind=f.service_kind, average=f.average, count=f.count)
+                    for f in await rating_figures(request.ctx.scope, org_id)
+                ],
+            ),
         )
     )

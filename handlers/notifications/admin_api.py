@@ -1,4 +1,4 @@
-"""The delivery log, resending, and broadcasts, for staff within their subtree."""
+"""The delivery log, resending, broadcasts, and the desk's alerts, for staff within their subtree."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
+from handlers.notifications.shapes import AlertOut, alert_out
 from models.kernel.permissions import Permission
 from models.notifications.broadcasts import broadcast_progress, create_broadcast
 from models.notifications.delivery import resend
+from models.notifications.staff_alerts import mark_alert_read, unread_alerts
 from models.notifications.tables import (
     DELIVERY_STATUS_LABELS,
     Broadcast,
@@ -18,6 +20,7 @@ from models.notifications.tables import (
     NotificationDelivery,
 )
 from server.auth.guards import staff_required
+from server.clock import now
 from server.http import DbId, LocalTime, PageQuery, Shape, documented, parse_body, parse_query, respond
 
 bp = Blueprint("admin_notifications", url_prefix="/api/v1/admin")
@@ -170,3 +173,32 @@ async def new_broadcast(request: Request) -> HTTPResponse:
 async def broadcast_detail(request: Request, broadcast_id: int) -> HTTPResponse:
     broadcast = await request.ctx.scope.get(Broadcast.all(), id=broadcast_id)
     return respond(await broadcast_out(broadcast))
+
+
+class AlertPage(Shape):
+    items: list[AlertOut]
+    total: int
+
+
+@bp.get("/alerts")
+@documented(
+    "未读提醒（本级及下级工会），最新的在前",
+    tag="admin-notifications",
+    query=PageQuery,
+    response=AlertPage,
+    secured="staff",
+)
+@staff_required(Permission.DESK_USE)
+async def list_alerts(request: Request) -> HTTPResponse:
+    page = parse_query(request, PageQuery)
+    query = unread_alerts(request.ctx.scope)
+    items = await query.offset(page.offset).limit(page.page_size)
+    return respond(AlertPage(items=[alert_out(alert) for alert in items], total=await query.count()))
+
+
+@bp.post("/alerts/<alert_id:int>/read")
+@documented("标记提醒为已读（同一工会的人都不再看到）", tag="admin-notifications", response=AlertOut, secured="staff")
+@staff_required(Permission.DESK_USE)
+async def read_alert(request: Request, alert_id: int) -> HTTPResponse:
+    alert = await mark_alert_read(request.ctx.scope, alert_id, request.ctx.staff.id, now())
+    return respond(alert_out(alert))

@@ -1,15 +1,17 @@
-"""The delivery log with resend, and broadcasts with preview and progress."""
+"""The delivery log with resend, broadcasts with preview and progress, and the desk's alerts."""
 
 from __future__ import annotations
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, redirect
 
+from handlers.notifications.shapes import case_page
 from handlers.pages import args_of, form_value, listing, optional_int, page_guard, render
 from models.errors import DomainError
 from models.kernel.permissions import Permission
 from models.notifications.broadcasts import broadcast_progress, create_broadcast
 from models.notifications.delivery import resend
+from models.notifications.staff_alerts import mark_alert_read, unread_alerts
 from models.notifications.tables import (
     BROADCAST_STATUS_LABELS,
     DELIVERY_STATUS_LABELS,
@@ -18,6 +20,7 @@ from models.notifications.tables import (
     NotificationDelivery,
 )
 from models.orgs import Org
+from server.clock import now
 
 bp = Blueprint("admin_pages_notifications")
 
@@ -113,3 +116,19 @@ async def broadcast_detail(request: Request, broadcast_id: int) -> HTTPResponse:
         status_labels=DELIVERY_STATUS_LABELS,
         broadcast_labels=BROADCAST_STATUS_LABELS,
     )
+
+
+@bp.get("/alerts")
+@page_guard(Permission.DESK_USE)
+async def alert_list(request: Request) -> HTTPResponse:
+    page_of = await listing(request, unread_alerts(request.ctx.scope))
+    names = dict(await Org.filter(id__in=list({a.org_id for a in page_of["items"]})).values_list("id", "name"))
+    return render(request, "admin/alerts.html", **page_of, org_names=names, case_page=case_page)
+
+
+@bp.post("/alerts/<alert_id:int>/read")
+@page_guard(Permission.DESK_USE)
+async def read_alert(request: Request, alert_id: int) -> HTTPResponse:
+    await mark_alert_read(request.ctx.scope, alert_id, request.ctx.staff.id, now())
+    back = form_value(request, "back", "/admin/alerts")
+    return redirect(back if back.startswith("/admin/") else "/admin/alerts")

@@ -55,6 +55,7 @@ class AdminStationQuery(PageQuery):
     org_id: DbId | None = Field(None, description="只看该组织及其下级")
     q: str | None = Field(None, max_length=64, description="按名称搜索")
     active: bool | None = None
+    amenity: str | None = Field(None, max_length=32, description="只看有该服务设施的驿站")
 
 
 class AdminStationPage(Shape):
@@ -120,6 +121,7 @@ async def list_stations(request: Request) -> HTTPResponse:
     if query.org_id is not None:
         await request.ctx.scope.require(query.org_id)
     scoped = queries.staff_stations(request.ctx.scope, org_id=query.org_id, q=query.q, active=query.active)
+    scoped = await queries.having_amenities(scoped, [query.amenity] if query.amenity else [])
     total = await scoped.count()
     stations = await scoped.order_by("-id").offset(query.offset).limit(query.page_size)
     return respond(AdminStationPage(items=await _out(stations), total=total))

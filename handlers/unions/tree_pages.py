@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
-from handlers.pages import args_of, form_value, listing, optional_int, page_guard, render
-from models.errors import DomainError
+from handlers.pages import args_of, form_value, form_values, listing, optional_int, page_guard, render
+from models.errors import DomainError, Invalid
 from models.kernel.permissions import Permission, may
 from models.orgs import ORG_TYPE_LABELS, Org, OrgType, child_counts
 from models.unions import tree_admin
+from models.unions.service_area import SERVABLE_PLATFORMS, Area, service_of, set_service
 
 bp = Blueprint("admin_pages_tree")
 
@@ -84,3 +87,45 @@ async def update_org(request: Request, org_id: int) -> HTTPResponse:
         separator = "&" if "?" in back else "?"
         return redirect(f"{back}{separator}error={exc.message}")
     return redirect(back)
+
+
+@bp.get("/orgs/<org_id:int>/service")
+@page_guard(Permission.TREE_READ)
+async def service_page(request: Request, org_id: int) -> HTTPResponse:
+    org = await request.ctx.scope.get(Org.all(), id=org_id)
+    return render(
+        request,
+        "admin/org_service.html",
+        org=org,
+        service=(await service_of([org.id]))[org.id],
+        platforms=SERVABLE_PLATFORMS,
+        can_manage=may(request.ctx.staff, Permission.TREE_MANAGE),
+        error=request.args.get("error", ""),
+        saved=request.args.get("saved", ""),
+    )
+
+
+def _area_of(request: Request) -> Area | None:
+    """The form's circle; all three fields empty means no area."""
+    texts = [form_value(request, name) for name in ("lat", "lng", "radius_m")]
+    if not any(texts):
+        return None
+    try:
+        lat, lng, radius = float(texts[0]), float(texts[1]), int(texts[2])
+    except ValueError:
+        raise Invalid("org.area", "请填写中心点纬度、经度（数字）和服务半径（整数米），或三项都留空") from None
+    return Area(lat, lng, radius)
+
+
+@bp.post("/orgs/<org_id:int>/service")
+@page_guard(Permission.TREE_MANAGE)
+async def save_service(request: Request, org_id: int) -> HTTPResponse:
+    try:
+        await set_service(
+            request.ctx.scope, org_id, _area_of(request), form_values(request, "platforms"), request.ctx.actor
+        )
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return redirect(f"/admin/orgs/{org_id}/service?error={quote(exc.message)}")
+    return redirect(f"/admin/orgs/{org_id}/service?saved=1")

@@ -1,5 +1,6 @@
 """The warm-service queue for caseworkers: what is mine, unassigned, at risk or breached, with
-due times; a request's fields, conversation and history, and the actions on it."""
+due times; a request's fields, conversation and history, and the actions on it. The unions' SLA
+policies for union admins."""
 
 from __future__ import annotations
 
@@ -8,15 +9,16 @@ from urllib.parse import quote
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
-from handlers.pages import args_of, form_value, listing, page_guard, render
-from models.errors import DomainError
+from handlers.pages import args_of, form_value, listing, optional_int, page_guard, render
+from models.errors import DomainError, Invalid
+from models.kernel.calendar import CalendarKind
 from models.kernel.permissions import Permission
 from models.orgs import Org
 from models.warm_requests import actions
 from models.warm_requests.catalogue import REQUEST_TYPES, labelled, request_type
 from models.warm_requests.machine import MACHINE
 from models.warm_requests.queries import conversation, queue, timeline
-from models.warm_requests.sla import sla_views
+from models.warm_requests.sla import effective_policies, set_policy, sla_views
 from models.warm_requests.tables import STATUS_LABELS, RequestStatus, WarmRequest
 from server.clock import now
 
@@ -25,6 +27,7 @@ bp = Blueprint("admin_pages_warm_requests")
 SLA_LABELS = {"on_track": "正常", "at_risk": "即将超时", "breached": "已超时", "paused": "暂停计时", "met": "已达标"}
 ASSIGNEE_LABELS = {"me": "我的", "none": "未分派"}
 ACTIONS = {"reply": actions.reply, "request-info": actions.request_info, "resolve": actions.resolve}
+CALENDAR_LABELS = {CalendarKind.WORKDAYS: "工作时间（法定节假日与调休）", CalendarKind.ALWAYS: "全天候（7×24 小时）"}
 
 
 @bp.get("/warm-requests")
@@ -101,3 +104,55 @@ async def act(request: Request, request_id: int, action: str) -> HTTPResponse:
     if action == "escalate":
         return redirect("/admin/warm-requests")
     return redirect(f"/admin/warm-requests/{request_id}")
+
+
+@bp.get("/sla-policies")
+@page_guard(Permission.SLA_POLICIES_MANAGE)
+async def policies(request: Request) -> HTTPResponse:
+    scope = request.ctx.scope
+    org_id = optional_int(request.args.get("org_id", "")) or request.ctx.staff.org_id
+    targets = await effective_policies(scope, org_id)
+    sources = {t.source_org_id for t in targets if t.source_org_id is not None}
+    return render(
+        request,
+        "admin/sla_policies.html",
+        org=await Org.get(id=org_id),
+        orgs=await scope.restrict(Org.all()).order_by("depth", "id").limit(500),
+        targets=targets,
+        types=REQUEST_TYPES,
+        source_names=dict(await Org.filter(id__in=list(sources)).values_list("id", "name")),
+        calendar_labels=CALENDAR_LABELS,
+        error=request.args.get("error", ""),
+        saved=request.args.get("saved", ""),
+    )
+
+
+def _minutes(request: Request, name: str) -> int:
+    text = form_value(request, name)
+    if not (text.isascii() and text.isdigit() and len(text) <= 9):
+        raise Invalid("sla.targets", "时限须为正整数（分钟）", {"field": name})
+    return int(text)
+
+
+@bp.post("/sla-policies")
+@page_guard(Permission.SLA_POLICIES_MANAGE)
+async def save_policy(request: Request) -> HTTPResponse:
+    org_id = optional_int(form_value(request, "org_id")) or request.ctx.staff.org_id
+    try:
+        calendar = form_value(request, "calendar")
+        if calendar not in set(CalendarKind):
+            raise Invalid("sla.calendar", "请选择计时方式", {"field": "calendar"})
+        await set_policy(
+            request.ctx.scope,
+            org_id=org_id,
+            code=form_value(request, "request_type"),
+            calendar=CalendarKind(calendar),
+            first_response_minutes=_minutes(request, "first_response_minutes"),
+            resolution_minutes=_minutes(request, "resolution_minutes"),
+            actor=request.ctx.actor,
+        )
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return redirect(f"/admin/sla-policies?org_id={org_id}&error={quote(exc.message)}")
+    return redirect(f"/admin/sla-policies?org_id={org_id}&saved=1")

@@ -31,7 +31,7 @@ class RequestIn(Shape):
     description: str = Field(min_length=1, max_length=2000)
     fields: dict[str, Any] = Field(default_factory=dict, description="该类型的信息项")
     location: Location | None = None
-    org_id: DbId | None = Field(None, description="不填则由系统按会员关系或所在城市分派")
+    org_id: DbId | None = Field(None, description="不填则依次按会员关系、所在位置、所在城市的平台工会、所在城市分派")
 
 
 class ContentIn(Shape):

@@ -188,6 +188,17 @@ async def release(step: Step, person: Person) -> Assignment:
     return held
 
 
+async def withdraw_offer(step: Step, note: str) -> Assignment | None:
+    """End the case's open offer because the case itself ended (cancelled): nobody waits for the
+    answer any more, and the offer timeout must not fire for it."""
+    live = await current(step.case_type, step.case_id)
+    if live is None or live.state != AssignmentState.OFFERED:
+        return None
+    live.state, live.ended_at, live.end_note = AssignmentState.RELEASED, step.at, note[:200]
+    await live.save(update_fields=["state", "ended_at", "end_note"])
+    return live
+
+
 async def next_in_rotation(org_id: int) -> StaffAccount:
     """The next active staff member of the union's team after the one chosen last, in id order,
     wrapping round; the cursor row is locked so two cases never get the same turn."""

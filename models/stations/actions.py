@@ -112,6 +112,18 @@ async def update_station(scope: StaffScope, station_id: int, data: StationInput,
     return station
 
 
+async def set_active(scope: StaffScope, station_id: int, active: bool, actor: Actor) -> Station:
+    """Stop (or resume) showing a station to workers; its visits and ratings stay."""
+    async with in_transaction():
+        station = await scope.get(Station.all().select_for_update(), id=station_id)
+        if station.active != active:
+            station.active = active
+            await station.save(update_fields=["active", "updated_at"])
+            action = "station.activate" if active else "station.deactivate"
+            await record(actor, action, object_type="station", object_id=station.id, org_id=station.org_id)
+    return station
+
+
 async def issue_code(scope: StaffScope, signer: CardSigner, station_id: int, actor: Actor) -> tuple[Station, str]:
     """The code to print; handing it out is audited, as it lets anyone holding it check in."""
     station = await scope.get(Station.all(), id=station_id)

@@ -117,3 +117,13 @@ def staff_stations(
     if active is not None:
         query = query.filter(active=active)
     return query
+
+
+async def having_amenities(query: QuerySet[Station], amenities: Iterable[str]) -> QuerySet[Station]:
+    """`query` narrowed to stations having every amenity asked for. SQLite has no JSON
+    containment operator, so the codes are compared here, reading two columns of the rows."""
+    wanted = set(check_amenities(amenities))
+    if not wanted:
+        return query
+    rows = await query.values("id", "amenities")
+    return query.filter(id__in=[row["id"] for row in rows if wanted <= set(row["amenities"])])

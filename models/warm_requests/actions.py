@@ -4,7 +4,7 @@ same transaction."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -16,6 +16,7 @@ from models.kernel import assignment
 from models.kernel.machine import Effects, Step, begin, transition
 from models.kernel.ratings import Rating, Served, rate
 from models.kernel.timers import BreachAction, TimerAlert, register_breach_handler
+from models.notifications.staff_alerts import alert_union
 from models.orgs import Org, is_within
 from models.scope import StaffScope, WorkerScope
 from models.warm_requests import sla
@@ -28,6 +29,7 @@ from server.clock import now
 
 REOPEN_DAYS = 7
 SYSTEM = Actor("system", None, "sla")
+BREACH_ALERT = "warm_request.breached"
 
 
 def _not_found(request_id: int) -> NotFound:
@@ -51,7 +53,7 @@ async def submit(
     description = description.strip()
     if not description:
         raise Invalid("warm_request.description", "请简要说明您需要什么帮助", {"field": "description"})
-    org = await responsible_union(user_id, chosen_org_id)
+    org = await responsible_union(user_id, chosen_org_id, location)
     async with in_transaction():
         request = await WarmRequest.create(
             user_id=user_id,
@@ -93,11 +95,16 @@ async def withdraw(user_id: int, request_id: int, actor: Actor) -> WarmRequest:
     return await _move(WorkerScope(user_id), request_id, "withdraw", actor, stop)
 
 
+def may_reopen(resolved_at: datetime | None, at: datetime) -> bool:
+    """A resolved request may be reopened at `at` for `REOPEN_DAYS` days after it was resolved."""
+    return resolved_at is not None and at - resolved_at <= timedelta(days=REOPEN_DAYS)
+
+
 async def reopen(user_id: int, request_id: int, reason: str, actor: Actor) -> WarmRequest:
     reason = _text(reason, "reason")
 
     async def again(request: WarmRequest, step: Step) -> None:
-        if request.resolved_at is None or step.at - request.resolved_at > timedelta(days=REOPEN_DAYS):
+        if not may_reopen(request.resolved_at, step.at):
             raise Invalid("warm_request.reopen_expired", f"办结超过 {REOPEN_DAYS} 天的求助不能重新打开，请提交新的求助")
         await _message(request, step, reason)
         await sla.start_clocks(request, step.at, (sla.RESOLUTION,))
@@ -208,11 +215,22 @@ async def escalate(scope: StaffScope, request_id: int, reason: str, actor: Actor
 
 
 async def escalate_by_system(request_id: int, parent_org_id: int, note: str) -> None:
-    """A breached timer's escalation: the request moves to the parent union's queue."""
+    """A breached timer's escalation: the request moves to the parent union's queue, and both
+    unions (and whoever held it) are told on their desk, since staff have no WeChat inbox."""
     parent = await Org.get(id=parent_org_id)
     current = await WarmRequest.get(id=request_id)
     if current.status not in OPEN:
         return
+    hand_over = _hand_over(parent, current.org_id)
+
+    async def move_and_tell(request: WarmRequest, step: Step) -> None:
+        left, holder = request.org_id, request.assignee_id
+        await hand_over(request, step)
+        kind = request_type(request.request_type).label
+        title = f"{kind}求助 #{request.id} 超时，已上报{parent.name}"
+        for org_id, staff_id in ((left, holder), (parent.id, None)):
+            await alert_union(org_id, BREACH_ALERT, MACHINE.case_type, request.id, title, note, step.at, staff_id)
+
     await transition(
         MACHINE,
         WarmRequest.filter(id=request_id),
@@ -220,7 +238,7 @@ async def escalate_by_system(request_id: int, parent_org_id: int, note: str) -> 
         SYSTEM,
         not_found=_not_found(request_id),
         note=note,
-        effects=_hand_over(parent, current.org_id),
+        effects=move_and_tell,
     )
 
 

@@ -45,6 +45,7 @@ DEFAULT_TEMPLATES: dict[str, EventTemplates] = {
     "enrolment.*": REVIEW_RESULT,
     "membership.*": REVIEW_RESULT,
     "warm_request.*": REVIEW_RESULT,
+    "service_order.*": REVIEW_RESULT,
     "appeal.*": REVIEW_RESULT,
     "broadcast.notice": UNION_NOTICE,
 }

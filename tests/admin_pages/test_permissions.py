@@ -21,6 +21,7 @@ from tests.factories.common import STAFF_PASSWORD, bearer
 from tests.factories.enrolment import apply
 from tests.factories.enterprises import enterprise_with_contact, expert_on_roster
 from tests.factories.profiles import worker_with_profile
+from tests.factories.stations import lonely_spot, make_station
 from tests.factories.unions import demo_org, make_staff
 
 
@@ -63,7 +64,9 @@ async def _records(api: httpx.AsyncClient, org_name: str, city_name: str) -> dic
     broadcast = await Broadcast.create(org_id=org.id, title="通知", body="内容", created_by_id=approver.id)
     _, enterprise = await enterprise_with_contact(api, org.id)
     expert = await expert_on_roster(api, staff_token, org.id)
+    station = await make_station(org, *lonely_spot())
     return {
+        "station": station.id,
         "enrolment": waiting,
         "member": member.id,
         "delivery": delivery.id if delivery else 0,
@@ -95,6 +98,7 @@ EVERYONE = [
     "/admin/members/export",
     "/admin/appeals",
     "/admin/warm-requests",
+    "/admin/service-orders",
     "/admin/notifications",
     "/admin/broadcasts/new",
     "/admin/orgs",
@@ -102,8 +106,18 @@ EVERYONE = [
     "/admin/password",
     "/admin/enterprises",
     "/admin/experts",
+    "/admin/stations",
+    "/admin/alerts",
 ]
-ADMINS_ONLY = ["/admin/accounts", "/admin/audit", "/admin/audit/export", "/admin/jobs", "/admin/experts/new"]
+ADMINS_ONLY = [
+    "/admin/accounts",
+    "/admin/audit",
+    "/admin/audit/export",
+    "/admin/jobs",
+    "/admin/sla-policies",
+    "/admin/stations/new",
+    "/admin/experts/new",
+]
 
 
 @pytest.mark.parametrize("path", EVERYONE + ADMINS_ONLY)
@@ -130,6 +144,8 @@ RECORD_PAGES = [
     "/admin/orgs?parent_id={org}",
     "/admin/enterprises/{enterprise}",
     "/admin/experts/{expert}",
+    "/admin/orgs/{org}/service",
+    "/admin/stations/{station}",
 ]
 
 
@@ -150,6 +166,9 @@ ACTIONS = [
     ("/admin/enterprises/{enterprise}/verify", {}),
     ("/admin/experts/{expert}/invite", {}),
     ("/admin/experts/{expert}", {"name": "改名的专家", "max_active_orders": "2"}),
+    ("/admin/stations/{station}/deactivate", {}),
+    ("/admin/stations/{station}", {"name": "改名的驿站"}),
+    ("/admin/orgs/{org}/service", {"lat": "22.5", "lng": "113.4", "radius_m": "1000"}),
     ("/admin/orgs/{org}", {"name": "改名的工会"}),
     ("/admin/orgs/{org}/children", {"name": "新工会", "org_type": "enterprise"}),
     ("/admin/accounts/{staff}", {"action": "disable"}),

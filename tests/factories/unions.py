@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from models.accounts import StaffAccount, StaffRole
 from models.orgs import Org, OrgType, create_org
 from models.unions.staff import create_staff
@@ -40,3 +42,18 @@ async def make_staff(
         must_change_password=must_change_password,
         actor=TEST_ACTOR,
     )
+
+
+async def give_service(org: Org, area: tuple[float, float, int] | None = None, platforms: tuple[str, ...] = ()) -> None:
+    """Set the union's service area (lat, lng, radius in metres) and the platforms it answers for."""
+    from models.scope import StaffScope
+    from models.unions.service_area import Area, set_service
+
+    everything = StaffScope(org_id=org.id, sees_everything=True)
+    await set_service(everything, org.id, Area(*area) if area else None, list(platforms), TEST_ACTOR)
+
+
+def remote_point() -> tuple[float, float]:
+    """A point far from the demo data's areas (in Xinjiang), different in every call, so that areas
+    drawn around it by one test meet no other test's."""
+    return 40 + random.random() * 5, 80 + random.random() * 10

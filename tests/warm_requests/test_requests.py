@@ -8,9 +8,8 @@ from models.accounts import StaffRole
 from models.kernel.history import history_of
 from models.notifications.tables import Notification
 from models.warm_requests.tables import WarmRequest
+from server.clock import now
 from tests.factories.common import assert_error, bearer, login_staff, login_worker
-from tests.factories.enrolment import applicant
-from tests.factories.profiles import worker_with_profile
 from tests.factories.unions import demo_org, make_org, make_staff
 from tests.factories.warm_requests import LEGAL_AID, help_request
 
@@ -42,21 +41,6 @@ async def test_fields_are_checked_by_type_and_shown_with_labels(api: httpx.Async
         "涉及金额（元）": 8600,
         "起始日期": "2026-08-01",
     }
-
-
-async def test_routing_to_the_responsible_union(api: httpx.AsyncClient) -> None:
-    zhongshan = await demo_org("中山市总工会")
-    token, _ = await worker_with_profile(api, city="中山市")
-    answer = await api.post("/api/v1/warm-requests", json=LEGAL_AID, headers=bearer(token))
-    assert answer.status_code == 201 and answer.json()["org"] == {"id": zhongshan.id, "name": "中山市总工会"}
-    # A member is served by their own union.
-    member_token, _, enrolment_id = await applicant(api)
-    enrolling_staff = await login_staff(api, (await make_staff(zhongshan)).username)
-    await api.post(f"/api/v1/admin/enrolments/{enrolment_id}/approve", headers=bearer(enrolling_staff))
-    answer = await api.post("/api/v1/warm-requests", json=LEGAL_AID, headers=bearer(member_token))
-    assert answer.json()["org"]["name"] == "中山市新就业形态劳动者工会联合会"
-    unknown = await api.post("/api/v1/warm-requests", json={**LEGAL_AID, "org_id": 2**40}, headers=bearer(token))
-    assert_error(unknown, 404, "org.not_found")
 
 
 async def test_the_life_of_a_request(api: httpx.AsyncClient) -> None:
@@ -108,6 +92,7 @@ async def test_the_life_of_a_request(api: httpx.AsyncClient) -> None:
         "average": 5.0,
         "count": 1,
         "by_service": {"warm_request": {"average": 5.0, "count": 1}},
+        "by_month": [{"month": now().strftime("%Y-%m"), "service_kind": "warm_request", "average": 5.0, "count": 1}],
     }
     assert [m["author"] for m in detail["messages"]] == ["union", "union", "worker"]
     assert [(t["action"], t["actor"]) for t in detail["timeline"]] == [

@@ -13,7 +13,7 @@ LIVE_TIMERS = "status IN ('running', 'paused')"
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0014_staff_alerts")]
+    dependencies = [("models", "0015_union_service")]
 
     initial = False
 

@@ -1,0 +1,121 @@
+"""The service-order queue for caseworkers (status, search, deadline badges, waiting time) and an
+order's page: its history, visits, and the matching panel with the candidates' reasons and
+warnings, each assigned in one click; cancelling with a reason."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import quote
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, redirect
+
+from handlers.pages import args_of, form_value, listing, optional_int, page_guard, render
+from models.catalogue import EXPERT_TITLES, INDUSTRIES, ORDER_CATEGORIES, SKILLS, VISIT_PLACES
+from models.enterprises.tables import ENTERPRISE_STATUS_LABELS, Enterprise
+from models.errors import DomainError
+from models.experts.tables import Expert
+from models.kernel.permissions import Permission
+from models.orgs import Org
+from models.service_orders import actions
+from models.service_orders.deadline import DEADLINE_STATE_LABELS, deadline_views
+from models.service_orders.machine import ACTION_LABELS, MACHINE
+from models.service_orders.matching import candidates
+from models.service_orders.queries import pending_offer, queue, report_items_count, timeline, visits_of
+from models.service_orders.tables import ORDER_STATUS_LABELS, OrderStatus, ServiceOrder
+from server.clock import now
+
+bp = Blueprint("admin_pages_service_orders")
+
+PANEL_SIZE = 30  # the best of the roster; the API pages through the rest
+ACTOR_LABELS = {"contact": "企业", "expert": "专家", "system": "系统"}
+
+
+@bp.get("/service-orders")
+@page_guard(Permission.SERVICE_ORDERS_READ)
+async def order_queue(request: Request) -> HTTPResponse:
+    chosen = args_of(request, ("status", "q"))
+    moment = now()
+    status = OrderStatus(chosen["status"]) if chosen["status"] in set(OrderStatus) else None
+    page_of = await listing(
+        request, queue(request.ctx.scope, status=status, q=chosen["q"][:100]).order_by("created_at", "id")
+    )
+    items = page_of["items"]
+    return render(
+        request,
+        "admin/service_orders.html",
+        **page_of,
+        chosen=chosen,
+        views=await deadline_views([o.id for o in items], moment),
+        enterprise_names=dict(
+            await Enterprise.filter(id__in=list({o.enterprise_id for o in items})).values_list("id", "name")
+        ),
+        org_names=dict(await Org.filter(id__in=list({o.org_id for o in items})).values_list("id", "name")),
+        now=moment,
+        status_labels=ORDER_STATUS_LABELS,
+        categories=ORDER_CATEGORIES,
+        waiting={
+            OrderStatus.SUBMITTED,
+            OrderStatus.MATCHING,
+            OrderStatus.OFFERED,
+            OrderStatus.ACCEPTED,
+            OrderStatus.IN_PROGRESS,
+        },
+    )
+
+
+@bp.get("/service-orders/<order_id:int>")
+@page_guard(Permission.SERVICE_ORDERS_READ)
+async def order_page(request: Request, order_id: int) -> HTTPResponse:
+    found = await request.ctx.scope.get(ServiceOrder.all(), id=order_id)
+    moment = now()
+    allowed = MACHINE.actions_from(found.status.value, "staff")
+    return render(
+        request,
+        "admin/service_order_detail.html",
+        item=found,
+        enterprise=await Enterprise.get(id=found.enterprise_id),
+        enterprise_labels=ENTERPRISE_STATUS_LABELS,
+        org=await Org.get(id=found.org_id),
+        expert=await Expert.get_or_none(id=found.expert_id) if found.expert_id else None,
+        offer=await pending_offer(found.id),
+        view=(await deadline_views([found.id], moment))[found.id],
+        history=await timeline(found.id),
+        visits=await visits_of(found.id),
+        items_count=await report_items_count(found.id),
+        candidates=(await candidates(request.ctx.scope, found, moment))[:PANEL_SIZE] if "offer" in allowed else [],
+        panel_size=PANEL_SIZE,
+        allowed=allowed,
+        status_labels=ORDER_STATUS_LABELS,
+        action_labels=ACTION_LABELS,
+        actor_labels=ACTOR_LABELS,
+        deadline_labels=DEADLINE_STATE_LABELS,
+        categories=ORDER_CATEGORIES,
+        industries=INDUSTRIES,
+        skills=SKILLS,
+        titles=EXPERT_TITLES,
+        places=VISIT_PLACES,
+        error=request.args.get("error", ""),
+    )
+
+
+@bp.post("/service-orders/<order_id:int>/<action:str>")
+@page_guard(Permission.SERVICE_ORDERS_HANDLE)
+async def act(request: Request, order_id: int, action: str) -> HTTPResponse:
+    scope, actor = request.ctx.scope, request.ctx.actor
+    try:
+        if action == "assign":
+            expert_id = optional_int(form_value(request, "expert_id"))
+            if expert_id is None:
+                return redirect(f"/admin/service-orders/{order_id}?error={quote('请选择专家')}")
+            hours = request.app.ctx.settings.service_order_offer_hours
+            await actions.assign_expert(scope, order_id, expert_id, actor, respond_by=now() + timedelta(hours=hours))
+        elif action == "cancel":
+            await actions.cancel_by_union(scope, order_id, form_value(request, "reason"), actor)
+        else:
+            return redirect(f"/admin/service-orders/{order_id}?error={quote('没有这项操作')}")
+    except DomainError as exc:
+        if exc.code == "record.not_found":  # the order is not theirs: the page does not exist
+            raise
+        return redirect(f"/admin/service-orders/{order_id}?error={quote(exc.message)}")
+    return redirect(f"/admin/service-orders/{order_id}")

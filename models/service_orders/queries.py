@@ -1,0 +1,80 @@
+"""Reading orders: a contact's, an expert's, the caseworker's queue, and the parts of a detail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.expressions import Q
+from tortoise.functions import Count
+from tortoise.queryset import QuerySet
+
+from models.enterprises.queries import contact_scope
+from models.kernel.assignment import AssigneeKind, Assignment, AssignmentState, ExpertScope, current
+from models.kernel.history import CaseEvent, history_of
+from models.orgs import in_subtree
+from models.scope import StaffScope
+from models.service_orders.tables import CASE_TYPE, OrderStatus, ReportItem, ServiceOrder, Visit
+
+
+async def contact_orders(user_id: int) -> QuerySet[ServiceOrder]:
+    """The orders of every enterprise the worker acts for."""
+    return (await contact_scope(user_id)).restrict(ServiceOrder.all())
+
+
+def expert_orders(expert_id: int, status: OrderStatus | None = None) -> QuerySet[ServiceOrder]:
+    """The orders offered to the expert or held by them."""
+    query = ExpertScope(expert_id).restrict(ServiceOrder.all())
+    return query.filter(status=status) if status is not None else query
+
+
+def queue(scope: StaffScope, *, status: OrderStatus | None = None, q: str = "") -> QuerySet[ServiceOrder]:
+    """The caseworker's orders in their subtree, by status, searched in title and enterprise name."""
+    query = scope.restrict(ServiceOrder.all())
+    if status is not None:
+        query = query.filter(status=status)
+    if q.strip():
+        query = query.filter(Q(title__icontains=q.strip()) | Q(enterprise__name__icontains=q.strip()))
+    return query
+
+
+async def timeline(order_id: int) -> list[CaseEvent]:
+    return await history_of(CASE_TYPE, order_id)
+
+
+async def visits_of(order_id: int) -> list[Visit]:
+    return await Visit.filter(order_id=order_id).order_by("visited_at", "id")
+
+
+async def report_items_count(order_id: int) -> int:
+    return await ReportItem.filter(order_id=order_id).count()
+
+
+async def pending_offer(order_id: int) -> Assignment | None:
+    """The offer waiting for an expert's answer, if any."""
+    live = await current(CASE_TYPE, order_id)
+    return live if live is not None and live.state == AssignmentState.OFFERED else None
+
+
+async def offers_to(expert_id: int, order_ids: list[int]) -> dict[int, datetime | None]:
+    """When the expert must answer each of these orders' offers (orders not offered: absent)."""
+    rows = await Assignment.filter(
+        case_type=CASE_TYPE,
+        case_id__in=order_ids,
+        assignee_kind=AssigneeKind.EXPERT,
+        assignee_id=expert_id,
+        state=AssignmentState.OFFERED,
+    ).values_list("case_id", "respond_by")
+    return dict(rows)
+
+
+async def figures(org_id: int) -> dict[str, dict[str, int]]:
+    """Orders in the union's subtree by status."""
+    rows = (
+        await in_subtree(ServiceOrder.all(), org_id)
+        .annotate(count=Count("id"))
+        .group_by("status")
+        .values("status", "count")
+    )
+    by_status = {status.value: 0 for status in OrderStatus}
+    by_status.update({str(row["status"]): row["count"] for row in rows})
+    return {"by_status": by_status}
