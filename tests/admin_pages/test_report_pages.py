@@ -14,7 +14,7 @@ from models.engagements.tables import Engagement, Training
 from models.service_orders.tables import OrderStatus
 from tests.admin_pages.conftest import log_in
 from tests.factories.common import STAFF_PASSWORD, bearer
-from tests.factories.report import move_order, order_with_expert
+from tests.factories.report import advance, order_with_expert
 from tests.factories.unions import demo_org, make_staff
 from tests.service_orders.test_report import sample_items
 
@@ -25,7 +25,7 @@ async def test_a_caseworker_reads_the_report_by_area_and_exports_it(
     world = await order_with_expert(api)
     path = f"/api/v1/service-orders/{world.order_id}/report"
     items = (await api.put(path, json={"items": sample_items(24)}, headers=bearer(world.expert_token))).json()["items"]
-    await move_order(world.order_id, OrderStatus.DELIVERED)
+    await advance(api, world, OrderStatus.DELIVERED)
     first = items[0]
     await api.patch(
         f"{path}/items/{first['id']}", json={"status": "done", "current_score": 10}, headers=bearer(world.contact_token)
@@ -36,7 +36,9 @@ async def test_a_caseworker_reads_the_report_by_area_and_exports_it(
     caseworker = await make_staff(world.org)
     page = await context.new_page()
     await log_in(page, caseworker.username, STAFF_PASSWORD)
-    await page.goto(f"/admin/service-orders/{world.order_id}/report")
+    await page.goto(f"/admin/service-orders/{world.order_id}")
+    await page.click("text=查看整改报告")
+    await page.wait_for_selector("h1 >> text=整改报告")
     await page.screenshot(path=screenshots / "service-order-report.png", full_page=True)
     row = page.locator(f"#by-area tr[data-area='{first['area']}']")
     cells = await row.locator("td").all_inner_texts()

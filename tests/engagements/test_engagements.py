@@ -113,7 +113,7 @@ async def test_what_an_engagement_must_hold(api: httpx.AsyncClient) -> None:
         422,
         "engagement.role_required",
     )
-    other = await order_with_expert(api, OrderStatus.CLOSED, org=world.org)
+    other = await order_with_expert(api, OrderStatus.CLOSED, where=world.where)
     mismatch = {**body, "ends_on": None, "order_id": other.order_id}
     assert_error(
         await api.post("/api/v1/admin/engagements", json=mismatch, headers=admin), 422, "engagement.order_mismatch"

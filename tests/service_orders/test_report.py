@@ -13,7 +13,7 @@ from models.service_orders.report.summary import report_summary
 from models.service_orders.tables import OrderStatus, ReportItem
 from tests.factories.common import assert_error, bearer, login_staff, login_worker
 from tests.factories.enterprises import bound_expert
-from tests.factories.report import move_order, order_with_expert
+from tests.factories.report import advance, order_with_expert
 from tests.factories.unions import demo_org, make_staff
 
 AREAS = ["quality_management", "rd_process", "production", "business_management"]
@@ -165,7 +165,7 @@ async def test_only_the_accepted_expert_writes_and_only_before_delivery(api: htt
     assert_error(await api.get(path, headers=bearer(other_expert)), 404, "record.not_found")
     assert (await api.put(path, json=body, headers=bearer(world.expert_token))).status_code == 200
 
-    await move_order(world.order_id, OrderStatus.DELIVERED)
+    await advance(api, world, OrderStatus.DELIVERED)
     locked = await api.put(path, json={"items": []}, headers=bearer(world.expert_token))
     assert_error(locked, 409, "service_order.report_locked")
     report = (await api.get(path, headers=bearer(world.expert_token))).json()
@@ -192,7 +192,7 @@ async def test_the_enterprise_tracks_items_after_delivery(api: httpx.AsyncClient
     too_early = await api.patch(item_path, json=change, headers=bearer(world.contact_token))
     assert_error(too_early, 409, "service_order.report_not_tracking")
 
-    await move_order(world.order_id, OrderStatus.DELIVERED)
+    await advance(api, world, OrderStatus.DELIVERED)
     tracked = await api.patch(item_path, json=change, headers=bearer(world.contact_token))
     assert tracked.status_code == 200, tracked.text
     assert tracked.json()["status"] == "in_progress" and tracked.json()["current_score"] == 8
@@ -218,7 +218,7 @@ async def test_the_enterprise_tracks_items_after_delivery(api: httpx.AsyncClient
     await api.put(
         f"/api/v1/service-orders/{other.order_id}/report", json={"items": sent[:1]}, headers=bearer(other.expert_token)
     )
-    await move_order(other.order_id, OrderStatus.DELIVERED)
+    await advance(api, other, OrderStatus.DELIVERED)
     foreign_item = await api.patch(
         f"/api/v1/service-orders/{world.order_id}/report/items/{first}",
         json=change,
@@ -240,9 +240,9 @@ async def test_the_enterprise_tracks_items_after_delivery(api: httpx.AsyncClient
     area = report["summary"][items[0]["area"]]
     assert area["average_current"] > area["average_score"] and area["in_progress"] == 1
 
-    await move_order(world.order_id, OrderStatus.CONFIRMED)
+    await advance(api, world, OrderStatus.CONFIRMED)
     assert (await api.patch(item_path, json={"status": "done"}, headers=bearer(world.contact_token))).status_code == 200
-    await move_order(world.order_id, OrderStatus.CLOSED)
+    await advance(api, world, OrderStatus.CLOSED)
     assert_error(
         await api.patch(item_path, json={"status": "open"}, headers=bearer(world.contact_token)),
         409,

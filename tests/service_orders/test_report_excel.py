@@ -13,7 +13,7 @@ from models.accounts import StaffRole
 from models.audit import AuditEntry
 from models.service_orders.tables import OrderStatus, ReportItem
 from tests.factories.common import assert_error, bearer, login_staff
-from tests.factories.report import move_order, order_with_expert
+from tests.factories.report import advance, order_with_expert
 from tests.factories.unions import demo_org, make_staff
 from tests.service_orders.test_report import sample_items, stored_view
 
@@ -131,7 +131,7 @@ async def test_bad_rows_are_all_reported_by_row_number_and_nothing_is_stored(api
         403,
         "service_order.not_expert",
     )
-    await move_order(world.order_id, OrderStatus.DELIVERED)
+    await advance(api, world, OrderStatus.DELIVERED)
     good = sheet(CHINESE, rows_of(sample_items(2), labels=True))
     assert_error(await upload(api, world.order_id, world.expert_token, good), 409, "service_order.report_locked")
     assert await ReportItem.filter(order_id=world.order_id).count() == 3
@@ -141,7 +141,7 @@ async def test_the_export_reads_back_the_same_values(api: httpx.AsyncClient) -> 
     world = await order_with_expert(api)
     path = f"/api/v1/service-orders/{world.order_id}/report"
     items = (await api.put(path, json={"items": sample_items(60)}, headers=bearer(world.expert_token))).json()["items"]
-    await move_order(world.order_id, OrderStatus.DELIVERED)
+    await advance(api, world, OrderStatus.DELIVERED)
     await api.patch(
         f"{path}/items/{items[1]['id']}",
         json={"status": "done", "current_score": 9.5},
