@@ -87,7 +87,8 @@ class VisitOut(Shape):
     summary: str
 
 
-class ExpertOut(Shape):
+class OrderExpertOut(Shape):
+    # Not `ExpertOut`: OpenAPI names components by class, and the roster's `ExpertOut` is another shape.
     id: int
     name: str
     titles: list[Coded]
@@ -108,7 +109,7 @@ class Needs(Shape):
 class OrderDetail(OrderOut):
     description: str
     needs: Needs
-    expert_profile: ExpertOut | None = Field(description="接单专家的简介（接单后才有）")
+    expert_profile: OrderExpertOut | None = Field(description="接单专家的简介（接单后才有）")
     offer: OfferOut | None = Field(description="等待专家答复的派单（仅工作人员可见）")
     visits: list[VisitOut]
     report_items_count: int = Field(description="整改报告的条目数")
@@ -218,7 +219,7 @@ async def order_detail(order: ServiceOrder, at: datetime, *, for_staff: bool = F
             industries=_coded(order.needs.get("industries", []), INDUSTRIES),
             skills=_coded(order.needs.get("skills", []), SKILLS),
         ),
-        expert_profile=ExpertOut(
+        expert_profile=OrderExpertOut(
             id=expert.id,
             name=expert.name,
             titles=_coded(expert.titles, EXPERT_TITLES),
