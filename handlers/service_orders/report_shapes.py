@@ -125,6 +125,14 @@ class AreaSummary(Shape):
     business_management: AreaFigures
 
 
+class ReportFigures(Shape):
+    """The figures without the items: what an order's detail shows once the report is delivered."""
+
+    summary: AreaSummary = Field(description="按区域/领域汇总")
+    by_department: list[DepartmentFigures] = Field(description="按责任部门汇总（整改前后）")
+    overall: Figures
+
+
 class ReportOut(Shape):
     order_id: int
     order_status: str

@@ -164,12 +164,17 @@ async def test_only_the_accepted_expert_writes_and_only_before_delivery(api: htt
     assert_error(await api.put(path, json=body, headers=bearer(other_expert)), 404, "record.not_found")
     assert_error(await api.get(path, headers=bearer(other_expert)), 404, "record.not_found")
     assert (await api.put(path, json=body, headers=bearer(world.expert_token))).status_code == 200
+    detail = (await api.get(f"/api/v1/service-orders/{world.order_id}", headers=bearer(world.contact_token))).json()
+    assert detail["report"] is None and detail["report_items_count"] == 5
 
     await advance(api, world, OrderStatus.DELIVERED)
     locked = await api.put(path, json={"items": []}, headers=bearer(world.expert_token))
     assert_error(locked, 409, "service_order.report_locked")
     report = (await api.get(path, headers=bearer(world.expert_token))).json()
     assert report["total"] == 5 and report["editable"] is False and report["trackable"] is True
+    # The order's detail shows the figures once delivered.
+    detail = (await api.get(f"/api/v1/service-orders/{world.order_id}", headers=bearer(world.contact_token))).json()
+    assert detail["report"] == {k: report[k] for k in ("summary", "by_department", "overall")}
 
     # Caseworkers of the subtree read it; others are told it does not exist.
     caseworker = await login_staff(api, (await make_staff(world.org)).username)
