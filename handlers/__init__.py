@@ -20,6 +20,9 @@ from handlers.audit import admin_pages as audit_pages
 from handlers.auth import staff_api, staff_pages, worker
 from handlers.calendar import admin_api as calendar_api
 from handlers.desk import home_page
+from handlers.engagements import admin_api as engagements_api
+from handlers.engagements import admin_pages as engagements_pages
+from handlers.engagements import worker as engagements_worker
 from handlers.enrolment import admin_api as enrolment_api
 from handlers.enrolment import admin_pages as enrolment_pages
 from handlers.enrolment import worker as enrolment_worker
@@ -42,6 +45,9 @@ from handlers.profiles import worker as profile_worker
 from handlers.service_orders import admin_api as service_orders_api
 from handlers.service_orders import admin_pages as service_orders_pages
 from handlers.service_orders import expert as service_orders_expert
+from handlers.service_orders import report_admin as service_order_report_admin
+from handlers.service_orders import report_api as service_order_report_api
+from handlers.service_orders import report_pages as service_order_report_pages
 from handlers.service_orders import worker as service_orders_worker
 from handlers.stations import admin_api as stations_api
 from handlers.stations import admin_pages as stations_pages
@@ -85,6 +91,10 @@ API = (
     experts_api,
     unions_api,
     service_orders_api,
+    service_order_report_api,
+    service_order_report_admin,
+    engagements_worker,
+    engagements_api,
 )
 # The caseworker's admin pages: server-rendered (Jinja2 through sanic-ext), in Chinese, working
 # without JavaScript for the essentials; each calls the same domain functions as the admin API
@@ -105,6 +115,8 @@ ADMIN_PAGES = (
     experts_pages,
     stations_pages,
     service_orders_pages,
+    service_order_report_pages,
+    engagements_pages,
 )
 
 

@@ -38,6 +38,10 @@ class Conflict(DomainError):
     status = 409
 
 
+class TooLarge(DomainError):
+    status = 413
+
+
 class UnsupportedMediaType(DomainError):
     status = 415
 

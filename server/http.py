@@ -140,15 +140,23 @@ def documented(
     query: type[BaseModel] | None = None,
     description: str | None = None,
     plain_text: bool = False,
+    file_body: str | None = None,
+    file_response: str | None = None,
 ) -> Callable[[HandlerT], HandlerT]:
     """Describe a route in the OpenAPI document from the same pydantic shapes the handler uses:
     the body (required), the query parameters with their types and bounds, the path parameters
-    (from the handler's signature: an int is a database id) and the answers, errors included."""
-    answer = (
-        {"text/plain": {"type": "string"}}
-        if plain_text
-        else {"application/json": schema_of(response) if response else {}}
-    )
+    (from the handler's signature: an int is a database id) and the answers, errors included.
+    `file_body` / `file_response` name the media type of a file sent or answered as is (an .xlsx)."""
+    if file_response:
+        answer = {file_response: {"type": "string", "format": "binary"}}
+    elif plain_text:
+        answer = {"text/plain": {"type": "string"}}
+    else:
+        answer = {"application/json": schema_of(response) if response else {}}
+    if file_body:
+        request_body = definitions.RequestBody({file_body: {"type": "string", "format": "binary"}}, required=True)
+    else:
+        request_body = definitions.RequestBody({"application/json": schema_of(body)}, required=True) if body else None
     responses = [
         definitions.Response(answer, status=status),
         definitions.Response(
@@ -164,7 +172,7 @@ def documented(
             summary=summary,
             description=description,
             tag=tag,
-            body=definitions.RequestBody({"application/json": schema_of(body)}, required=True) if body else None,
+            body=request_body,
             response=responses,
             parameter=parameters or None,
             secured={secured: []} if secured else None,

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from pydantic import Field
 
+from handlers.service_orders.report_shapes import ReportFigures
 from models.catalogue import EXPERT_TITLES, INDUSTRIES, ORDER_CATEGORIES, SKILLS, VISIT_PLACES
 from models.enterprises.tables import Enterprise
 from models.experts.tables import Expert
@@ -15,6 +16,7 @@ from models.service_orders.deadline import DeadlineView, deadline_views
 from models.service_orders.machine import ACTION_LABELS, OPEN
 from models.service_orders.matching import Candidate
 from models.service_orders.queries import pending_offer, report_items_count, timeline, visits_of
+from models.service_orders.report.summary import report_summary
 from models.service_orders.tables import ORDER_STATUS_LABELS, OrderStatus, ServiceOrder, Visit
 from server.http import LocalTime, Shape
 
@@ -87,7 +89,8 @@ class VisitOut(Shape):
     summary: str
 
 
-class ExpertOut(Shape):
+class OrderExpertOut(Shape):
+    # Not `ExpertOut`: OpenAPI names components by class, and the roster's `ExpertOut` is another shape.
     id: int
     name: str
     titles: list[Coded]
@@ -108,10 +111,13 @@ class Needs(Shape):
 class OrderDetail(OrderOut):
     description: str
     needs: Needs
-    expert_profile: ExpertOut | None = Field(description="接单专家的简介（接单后才有）")
+    expert_profile: OrderExpertOut | None = Field(description="接单专家的简介（接单后才有）")
     offer: OfferOut | None = Field(description="等待专家答复的派单（仅工作人员可见）")
     visits: list[VisitOut]
     report_items_count: int = Field(description="整改报告的条目数")
+    report: ReportFigures | None = Field(
+        description="整改报告的汇总（按区域、按部门、合计；交付后才有），全文见 GET /api/v1/service-orders/{id}/report"
+    )
     outcome: str
     outcome_note: str
     cancel_reason: str
@@ -218,7 +224,7 @@ async def order_detail(order: ServiceOrder, at: datetime, *, for_staff: bool = F
             industries=_coded(order.needs.get("industries", []), INDUSTRIES),
             skills=_coded(order.needs.get("skills", []), SKILLS),
         ),
-        expert_profile=ExpertOut(
+        expert_profile=OrderExpertOut(
             id=expert.id,
             name=expert.name,
             titles=_coded(expert.titles, EXPERT_TITLES),
@@ -230,6 +236,7 @@ async def order_detail(order: ServiceOrder, at: datetime, *, for_staff: bool = F
         offer=offer,
         visits=[visit_out(v) for v in await visits_of(order.id)],
         report_items_count=await report_items_count(order.id),
+        report=ReportFigures(**await report_summary(order.id)) if order.delivered_at is not None else None,
         outcome=order.outcome,
         outcome_note=order.outcome_note,
         cancel_reason=order.cancel_reason,

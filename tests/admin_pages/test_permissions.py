@@ -102,6 +102,7 @@ EVERYONE = [
     "/admin/notifications",
     "/admin/broadcasts/new",
     "/admin/orgs",
+    "/admin/engagements",
     "/admin/password",
     "/admin/enterprises",
     "/admin/experts",

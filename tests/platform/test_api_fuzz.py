@@ -25,6 +25,10 @@ from schemathesis.generation import GenerationMode
 from tests.conftest import BACKEND, DEMO_PASSWORD, Stack, running_stack
 
 MAX_EXAMPLES = 15
+# Files sent as they are (an .xlsx report to import) are fuzzed as any binary body.
+schemathesis.serializer.alias(
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/octet-stream"
+)
 # Logging out or changing the password would end the session the rest of the run uses.
 SESSION_ENDING = r"/(logout|auth/password)$"
 
