@@ -160,7 +160,7 @@ async def export_sheet(request: Request, order_id: int) -> HTTPResponse:
     body=TrackIn,
     response=ItemOut,
     secured="worker",
-    description="交付前或评价后 409 service_order.report_not_tracking；当前得分超过该条满分 422。",
+    description="交付前 409 service_order.report_not_tracking；当前得分超过该条满分 422。",
 )
 @worker_required
 @idempotent

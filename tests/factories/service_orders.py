@@ -9,7 +9,7 @@ import httpx
 
 from models.accounts import StaffRole
 from models.orgs import Org
-from models.service_orders.tables import ReportArea, ReportItem
+from models.service_orders.tables import ReportArea
 from server.clock import now
 from tests.factories.common import bearer, login_staff
 from tests.factories.enterprises import bound_expert, enterprise_with_contact
@@ -101,31 +101,37 @@ async def in_progress(api: httpx.AsyncClient, where: Union, order: Order, expert
     return answer.json()
 
 
-async def report_items(order_id: int, count: int = 4) -> None:
-    """Items of the rectification report, written straight to the table (the report's own API is
-    another module's)."""
-    areas = list(ReportArea)
-    await ReportItem.bulk_create(
-        [
-            ReportItem(
-                order_id=order_id,
-                position=n,
-                area=areas[n % len(areas)],
-                title=f"整改意见 {n + 1}",
-                score=5,
-                max_score=10,
-                target_score=8,
-                guidance="编写标准作业指导书",
-                department="品质部",
-            )
+def report_body(count: int = 4) -> dict:
+    """A rectification report of `count` items spread over the four areas."""
+    areas = [area.value for area in ReportArea]
+    return {
+        "items": [
+            {
+                "area": areas[n % len(areas)],
+                "title": f"整改意见 {n + 1}",
+                "score": 5,
+                "max_score": 10,
+                "target_score": 8,
+                "guidance": "编写标准作业指导书",
+                "department": "品质部",
+            }
             for n in range(count)
         ]
+    }
+
+
+async def report_items(api: httpx.AsyncClient, order_id: int, expert_token: str, count: int = 4) -> dict:
+    """The expert writes the report's items through the API."""
+    answer = await api.put(
+        f"/api/v1/service-orders/{order_id}/report", json=report_body(count), headers=bearer(expert_token)
     )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
 
 
 async def delivered(api: httpx.AsyncClient, where: Union, order: Order, expert: tuple[str, dict]) -> dict:
     await in_progress(api, where, order, expert)
-    await report_items(order.id)
+    await report_items(api, order.id, expert[0])
     answer = await api.post(f"/api/v1/service-orders/{order.id}/deliver", headers=bearer(expert[0]))
     assert answer.status_code == 200, answer.text
     return answer.json()

@@ -70,7 +70,7 @@ async def test_an_order_from_placing_to_rating(api: httpx.AsyncClient) -> None:
         headers=expert_auth,
     )
     assert again.status_code == 201
-    await report_items(order.id, 6)
+    await report_items(api, order.id, expert_token, 6)
     delivered = (await api.post(f"/api/v1/service-orders/{order.id}/deliver", headers=expert_auth)).json()
     assert delivered["status"] == "delivered" and delivered["deadline"]["state"] == "met"
 

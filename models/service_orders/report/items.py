@@ -31,9 +31,10 @@ GUIDANCE_MAX = 4000
 DEPARTMENT_MAX = 64
 MAX_SCORE_CEILING = 100
 DEFAULT_MAX_SCORE = 10.0
-# The expert may rewrite the report until delivering it; the enterprise tracks it from then on.
+# The expert may rewrite the report until delivering it; the enterprise tracks it from then on,
+# after rating too: the PDCA work on the items goes on long after the service is judged.
 EDITABLE = (OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS)
-TRACKABLE = (OrderStatus.DELIVERED, OrderStatus.CONFIRMED)
+TRACKABLE = (OrderStatus.DELIVERED, OrderStatus.CONFIRMED, OrderStatus.CLOSED)
 FIELDS = ("area", "title", "score", "max_score", "target_score", "guidance", "department")
 _AREA_BY_NAME = {**{a.value: a for a in ReportArea}, **{label: a for a, label in REPORT_AREA_LABELS.items()}}
 
