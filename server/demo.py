@@ -22,6 +22,7 @@ from models.unions.service_area import Area, set_service
 from models.unions.staff import create_staff
 from models.warm_requests import actions
 from server.clock import now
+from server.demo_orders import load_order_story
 
 
 @dataclass
@@ -464,6 +465,7 @@ async def load_demo(password: str) -> bool:
     await _demo_enterprises_and_experts(by_name)
     for org_name, area, platforms in DEMO_SERVICE:
         await set_service(everything, by_name[org_name].id, area, platforms, SYSTEM_ACTOR)
+    await load_order_story()
     return True
 
 
@@ -673,8 +675,8 @@ DEMO_EXPERTS = (
 async def _demo_enterprises_and_experts(by_name: dict[str, Org]) -> None:
     """The 高明 story's enterprise (verified, with 张余英 as its contact), a second enterprise
     awaiting verification, and a varied roster: 张国明 first among them. 张国明 and 陈志强 have
-    bound WeChat accounts (log in with `dev:zhang-guoming`, `dev:chen-zhiqiang`). Orders,
-    reports and engagements are loaded elsewhere."""
+    bound WeChat accounts (log in with `dev:zhang-guoming`, `dev:chen-zhiqiang`). Their orders,
+    report and engagement are `server/demo_orders.py`."""
     at = now()
     enterprise_ids: dict[str, int] = {}
     for openid, name, code, industry, union, address, contact, phone, verified in DEMO_ENTERPRISES:

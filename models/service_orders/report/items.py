@@ -215,7 +215,7 @@ async def track_item(
         if locked.status not in TRACKABLE:
             raise Conflict(
                 "service_order.report_not_tracking",
-                "报告交付后、评价前才能跟踪整改进度",
+                "报告交付后才能跟踪整改进度",
                 {"status": locked.status.value},
             )
         item = await ReportItem.select_for_update().get_or_none(id=item_id, order_id=order.id)
