@@ -72,7 +72,8 @@ class AssignmentPage(Shape):
     total: int
 
 
-class TimelineItem(Shape):
+class OrderTimelineItem(Shape):
+    # Not `TimelineItem`: OpenAPI names components by class, and warm requests publish one.
     at: LocalTime
     action: str
     action_label: str
@@ -123,7 +124,7 @@ class OrderDetail(OrderOut):
     cancel_reason: str
     delivered_at: LocalTime | None
     confirmed_at: LocalTime | None
-    timeline: list[TimelineItem]
+    timeline: list[OrderTimelineItem]
 
 
 class ReasonOut(Shape):
@@ -193,8 +194,8 @@ async def orders_out(orders: list[ServiceOrder], at: datetime) -> list[OrderOut]
     ]
 
 
-def _event(event: CaseEvent) -> TimelineItem:
-    return TimelineItem(
+def _event(event: CaseEvent) -> OrderTimelineItem:
+    return OrderTimelineItem(
         at=event.created_at,
         action=event.action,
         action_label=ACTION_LABELS.get(event.action, event.action),
