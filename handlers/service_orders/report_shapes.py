@@ -137,7 +137,7 @@ class ReportOut(Shape):
     order_id: int
     order_status: str
     editable: bool = Field(description="专家仍可修改（接单后、交付前）")
-    trackable: bool = Field(description="企业可跟踪整改（交付后、评价前）")
+    trackable: bool = Field(description="企业可跟踪整改（交付后，确认、评价后仍可）")
     items: list[ItemOut]
     total: int
     summary: AreaSummary = Field(description="按区域/领域汇总")
