@@ -13,6 +13,7 @@ from handlers.service_orders.shapes import (
     CandidatePage,
     OrderDetail,
     OrderPage,
+    ReasonIn,
     candidate_out,
     order_detail,
     orders_out,
@@ -36,10 +37,6 @@ class QueueQuery(PageQuery):
 
 class AssignIn(Shape):
     expert_id: DbId
-
-
-class ReasonIn(Shape):
-    reason: str = Field(min_length=1, max_length=500)
 
 
 async def _detail(request: Request, order_id: int) -> HTTPResponse:

@@ -104,6 +104,12 @@ class OfferOut(Shape):
     respond_by: LocalTime | None
 
 
+class ReasonIn(Shape):
+    """Why an order is declined or cancelled, by the enterprise, the expert or the union."""
+
+    reason: str = Field(min_length=1, max_length=500)
+
+
 class Needs(Shape):
     industries: list[Coded]
     skills: list[Coded]

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 from models.accounts import UserRole, grant_role
 from models.audit import Actor, record
-from models.catalogue import EXPERT_TITLES, INDUSTRIES, SKILLS
+from models.catalogue import EXPERT_TITLES, INDUSTRIES, SKILLS, check_codes
 from models.enterprises.tables import Enterprise
 from models.errors import Conflict, Invalid, NotFound
 from models.experts.tables import Expert
@@ -22,9 +22,9 @@ from models.scope import StaffScope
 INVITE_DAYS = 14
 MAX_ACTIVE_ORDERS = 20
 _CHOICES = {
-    "titles": ("称号", EXPERT_TITLES, "catalogue.unknown_title"),
-    "industries": ("行业", INDUSTRIES, "catalogue.unknown_industry"),
-    "skills": ("专长", SKILLS, "catalogue.unknown_skill"),
+    "titles": ("title", "称号", EXPERT_TITLES),
+    "industries": ("industry", "行业", INDUSTRIES),
+    "skills": ("skill", "专长", SKILLS),
 }
 COUNTS = (
     "years",
@@ -69,16 +69,6 @@ class ExpertInput:
     active: bool = True
 
 
-def _codes(name: str, given: list[str]) -> list[str]:
-    label, choices, error = _CHOICES[name]
-    unknown = [code for code in given if code not in choices]
-    if unknown:
-        raise Invalid(
-            error, f"{label}不在可选列表中", {"field": name, "unknown": unknown[:10], "choices": list(choices)}
-        )
-    return [code for code in choices if code in given]  # catalogue order, each once
-
-
 async def _clean(data: ExpertInput) -> dict[str, object]:
     """The expert's columns from an admin's input, or `Invalid` / `NotFound` naming the field."""
     name = data.name.strip()
@@ -105,7 +95,10 @@ async def _clean(data: ExpertInput) -> dict[str, object]:
     return {
         "name": name,
         "org_id": data.org_id,
-        **{key: _codes(key, getattr(data, key)) for key in _CHOICES},
+        **{
+            key: check_codes(kind, label, key, getattr(data, key), choices)
+            for key, (kind, label, choices) in _CHOICES.items()
+        },
         "regions": regions,
         **{count: getattr(data, count) for count in COUNTS},
         "max_active_orders": data.max_active_orders,

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from models.audit import Actor
-from models.catalogue import INDUSTRIES, ORDER_CATEGORIES, SKILLS, VISIT_PLACES
+from models.catalogue import INDUSTRIES, ORDER_CATEGORIES, SKILLS, VISIT_PLACES, check_codes
 from models.enterprises.actions import require_verified
 from models.enterprises.queries import contact_scope
 from models.enterprises.tables import Enterprise
@@ -55,13 +55,6 @@ def _text(value: str, field: str, limit: int) -> str:
     return value[:limit]
 
 
-def _codes(values: list[str], known: dict[str, str], field: str, what: str) -> list[str]:
-    unknown = [code for code in values if code not in known]
-    if unknown:
-        raise Invalid("service_order.unknown_code", f"不认识的{what}：{'、'.join(unknown)}", {"field": field})
-    return list(dict.fromkeys(values))
-
-
 # --- the enterprise's side -----------------------------------------------------------------
 
 
@@ -89,8 +82,8 @@ async def place_order(
     if deadline_on > today + timedelta(days=LONGEST_DEADLINE_DAYS):
         raise Invalid("service_order.deadline_far", "截止日期不能超过两年之后", {"field": "deadline"})
     needs = {
-        "industries": _codes(industries, INDUSTRIES, "needs.industries", "行业"),
-        "skills": _codes(skills, SKILLS, "needs.skills", "技能"),
+        "industries": check_codes("industry", "行业", "needs.industries", industries, INDUSTRIES),
+        "skills": check_codes("skill", "技能", "needs.skills", skills, SKILLS),
     }
     async with in_transaction():
         order = await ServiceOrder.create(
@@ -186,7 +179,7 @@ async def record_visit(
     expert: Expert, order_id: int, *, visited_at: datetime, places: list[str], summary: str, actor: Actor
 ) -> Visit:
     """The accepted expert records a visit; the first one starts the work (in progress)."""
-    places = _codes(places, VISIT_PLACES, "places", "地点")
+    places = check_codes("place", "地点", "places", places, VISIT_PLACES)
     if not places:
         raise Invalid("service_order.places", "请选择到访的地点", {"field": "places"})
     summary = _text(summary, "summary", 4000)

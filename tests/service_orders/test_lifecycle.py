@@ -154,12 +154,12 @@ async def test_placing_checks_what_it_is_given(api: httpx.AsyncClient) -> None:
         (
             order_body(enterprise["id"], needs={"industries": ["magic"], "skills": []}),
             422,
-            "service_order.unknown_code",
+            "catalogue.unknown_industry",
         ),
         (
             order_body(enterprise["id"], needs={"industries": [], "skills": ["juggling"]}),
             422,
-            "service_order.unknown_code",
+            "catalogue.unknown_skill",
         ),
         (order_body(enterprise["id"], title="   "), 422, "service_order.empty"),
     ):

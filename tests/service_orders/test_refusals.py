@@ -153,7 +153,7 @@ async def test_what_an_assignment_needs(api: httpx.AsyncClient) -> None:
         json={**VISIT, "places": ["moon"], "visited_at": now().isoformat()},
         headers=bearer(other[0]),
     )
-    assert_error(bad_place, 422, "service_order.unknown_code")
+    assert_error(bad_place, 422, "catalogue.unknown_place")
     assert await _status(third.id) == "accepted"
 
 
