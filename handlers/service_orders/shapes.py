@@ -200,13 +200,18 @@ async def orders_out(orders: list[ServiceOrder], at: datetime) -> list[OrderOut]
     ]
 
 
-def _event(event: CaseEvent) -> OrderTimelineItem:
+# Why an expert said no (or that they did not answer) is between the expert and the union: the
+# enterprise and other experts see that it happened, not the reason.
+STAFF_ONLY_NOTES = frozenset({"decline", "offer_expired"})
+
+
+def _event(event: CaseEvent, for_staff: bool) -> OrderTimelineItem:
     return OrderTimelineItem(
         at=event.created_at,
         action=event.action,
         action_label=ACTION_LABELS.get(event.action, event.action),
         actor=ACTOR_NAMES.get(event.actor_kind, "system"),
-        note=event.note,
+        note=event.note if for_staff or event.action not in STAFF_ONLY_NOTES else "",
         from_status=event.from_status,
         to_status=event.to_status,
     )
@@ -249,7 +254,7 @@ async def order_detail(order: ServiceOrder, at: datetime, *, for_staff: bool = F
         cancel_reason=order.cancel_reason,
         delivered_at=order.delivered_at,
         confirmed_at=order.confirmed_at,
-        timeline=[_event(e) for e in await timeline(order.id)],
+        timeline=[_event(e, for_staff) for e in await timeline(order.id)],
     )
 
 

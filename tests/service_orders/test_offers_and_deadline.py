@@ -64,6 +64,14 @@ async def test_a_declined_offer_goes_back_to_matching(api: httpx.AsyncClient) ->
     assert (await Assignment.get(case_type="service_order", case_id=order.id)).state == AssignmentState.DECLINED
     mine = (await api.get("/api/v1/expert/assignments", headers=bearer(expert[0]))).json()
     assert order.id not in [item["id"] for item in mine["items"]]
+    # The reason is for the union: the enterprise sees the decline happen, not why.
+    staff_view = (await api.get(f"/api/v1/admin/service-orders/{order.id}", headers=bearer(where.caseworker))).json()
+    assert [(s["action"], s["note"]) for s in staff_view["timeline"] if s["action"] == "decline"] == [
+        ("decline", "档期冲突")
+    ]
+    contact_view = (await api.get(f"/api/v1/service-orders/{order.id}", headers=bearer(order.contact))).json()
+    assert [(s["action"], s["note"]) for s in contact_view["timeline"] if s["action"] == "decline"] == [("decline", "")]
+    assert "档期冲突" not in str(contact_view)
 
 
 async def test_the_deadline_at_given_instants(api: httpx.AsyncClient) -> None:
