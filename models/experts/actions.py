@@ -16,7 +16,7 @@ from models.enterprises.tables import Enterprise
 from models.errors import Conflict, Invalid, NotFound
 from models.experts.tables import Expert
 from models.invite_codes import code_hash, new_code, normalise_code
-from models.orgs import Org
+from models.orgs import Org, ancestors
 from models.scope import StaffScope
 
 INVITE_DAYS = 14
@@ -108,6 +108,23 @@ async def _clean(data: ExpertInput) -> dict[str, object]:
     }
 
 
+async def _check_regions(scope: StaffScope, regions: list[int], kept: list[int] | None = None) -> None:
+    """An admin names as regions the unions of their subtree or those above it (a district's
+    expert serving the city), as the roster page offers; regions the expert already has stay."""
+    new = [region for region in regions if region not in (kept or [])]
+    if not new or scope.sees_everything:
+        return
+    allowed = set(await scope.restrict(Org.filter(id__in=new)).values_list("id", flat=True))
+    allowed |= {org.id for org in await ancestors(scope.org_id)}
+    outside = sorted(set(new) - allowed)
+    if outside:
+        raise Invalid(
+            "expert.region_outside",
+            "服务区域（regions）只能选择本级及下级工会，或上级工会",
+            {"field": "regions", "org_ids": outside},
+        )
+
+
 def _audited(expert: Expert) -> dict[str, object]:
     return {name: getattr(expert, name) for name in AUDITED}
 
@@ -122,6 +139,7 @@ async def create_expert(scope: StaffScope, data: ExpertInput, actor: Actor, at: 
     """A roster entry in the admin's subtree, and its binding code (shown once, never stored)."""
     values = await _clean(data)
     await scope.require(data.org_id)
+    await _check_regions(scope, list(dict.fromkeys(data.regions)))
     async with in_transaction():
         expert = Expert(**values)
         code = _fresh_code(expert, at)
@@ -139,6 +157,7 @@ async def update_expert(scope: StaffScope, expert_id: int, data: ExpertInput, ac
         expert = await scope.get(Expert.all().select_for_update(), id=expert_id)
         if data.org_id != expert.org_id:
             await scope.require(data.org_id)
+        await _check_regions(scope, list(dict.fromkeys(data.regions)), kept=expert.regions)
         before = _audited(expert)
         await expert.update_from_dict(values).save()
         await record(
