@@ -3,8 +3,6 @@ candidates with their reasons, assigning (offering) an order to an expert, and c
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
@@ -100,8 +98,8 @@ async def list_candidates(request: Request, order_id: int) -> HTTPResponse:
 @staff_required(Permission.SERVICE_ORDERS_HANDLE)
 async def assign(request: Request, order_id: int) -> HTTPResponse:
     body = parse_body(request, AssignIn)
-    respond_by = now() + timedelta(hours=request.app.ctx.settings.service_order_offer_hours)
-    await actions.assign_expert(request.ctx.scope, order_id, body.expert_id, request.ctx.actor, respond_by=respond_by)
+    hours = request.app.ctx.settings.service_order_offer_hours
+    await actions.assign_expert(request.ctx.scope, order_id, body.expert_id, request.ctx.actor, offer_hours=hours)
     return await _detail(request, order_id)
 
 

@@ -227,9 +227,10 @@ async def deliver(expert: Expert, order_id: int, actor: Actor) -> ServiceOrder:
 
 
 async def assign_expert(
-    scope: StaffScope, order_id: int, expert_id: int, actor: Actor, *, respond_by: datetime
+    scope: StaffScope, order_id: int, expert_id: int, actor: Actor, *, offer_hours: int
 ) -> ServiceOrder:
-    """Offer the order to an expert, who answers by `respond_by`. The enterprise must be verified;
+    """Offer the order to an expert, who answers within `offer_hours` of the offer (the setting
+    `service_order_offer_hours`, passed in by the caller). The enterprise must be verified;
     the expert active, within the caseworker's subtree or serving the order's union, bound to
     WeChat (to be able to answer), and with a free place."""
     current = await scope.get(ServiceOrder.all(), id=order_id)
@@ -250,7 +251,7 @@ async def assign_expert(
                 f"该专家在办订单已满（{load}/{locked.max_active_orders}）",
                 {"expert_id": expert.id, "active_orders": load},
             )
-        await assignment.offer(step, order.org_id, _person(expert), respond_by)
+        await assignment.offer(step, order.org_id, _person(expert), step.at + timedelta(hours=offer_hours))
         await notices.tell(order, step, expert=expert)
 
     return await _move(scope, order_id, "offer", actor, offer)
