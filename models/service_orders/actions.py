@@ -18,7 +18,7 @@ from models.errors import Conflict, Invalid, NotFound
 from models.experts.tables import Expert
 from models.kernel import assignment
 from models.kernel.assignment import AssigneeKind, ExpertScope, Person
-from models.kernel.machine import Effects, Step, begin, transition
+from models.kernel.machine import Effects, Step, advance, begin, transition
 from models.kernel.ratings import Rating, Served, rate
 from models.kernel.timers import TimerAlert, register_breach_handler
 from models.scope import ContactScope, Scope, StaffScope
@@ -185,8 +185,6 @@ async def record_visit(
     summary = _text(summary, "summary", 4000)
     if visited_at > now() + CLOCK_SKEW:
         raise Invalid("service_order.visit_future", "到访时间不能晚于现在", {"field": "visited_at"})
-    current = await ExpertScope(expert.id).get(ServiceOrder.all(), id=order_id)
-    action = "first_visit" if current.status == OrderStatus.ACCEPTED else "visit"
     made: list[Visit] = []
 
     async def write(order: ServiceOrder, step: Step) -> None:
@@ -204,7 +202,16 @@ async def record_visit(
         if step.action == "first_visit":
             await notices.tell(order, step, expert=expert)
 
-    await _move(ExpertScope(expert.id), order_id, action, as_expert(actor, expert), write)
+    async with in_transaction():
+        order = await ExpertScope(expert.id).restrict(ServiceOrder.filter(id=order_id)).select_for_update().first()
+        if order is None:
+            raise _not_found(order_id)
+        if visited_at < order.created_at:
+            raise Invalid("service_order.visit_before_order", "到访时间不能早于下单时间", {"field": "visited_at"})
+        # Which step this is depends on the state, read under the lock: two visits recorded at
+        # once are one first visit and one more, not a first visit and a conflict.
+        action = "first_visit" if order.status == OrderStatus.ACCEPTED else "visit"
+        await advance(MACHINE, order, action, as_expert(actor, expert), effects=write)
     return made[0]
 
 

@@ -3,10 +3,12 @@ an assignment must meet. A refused step changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
 
+from models.kernel.history import CaseEvent
 from models.service_orders.tables import ServiceOrder
 from server.clock import now
 from tests.factories.common import assert_error, bearer, login_worker
@@ -154,7 +156,33 @@ async def test_what_an_assignment_needs(api: httpx.AsyncClient) -> None:
         headers=bearer(other[0]),
     )
     assert_error(bad_place, 422, "catalogue.unknown_place")
+    placed_at = (await ServiceOrder.get(id=third.id)).created_at
+    too_early = await api.post(
+        f"/api/v1/service-orders/{third.id}/visits",
+        json={**VISIT, "visited_at": (placed_at - timedelta(days=1)).isoformat()},
+        headers=bearer(other[0]),
+    )
+    assert_error(too_early, 422, "service_order.visit_before_order")
     assert await _status(third.id) == "accepted"
+
+
+async def test_two_visits_recorded_at_once_are_a_first_visit_and_another(api: httpx.AsyncClient) -> None:
+    where = await union(api)
+    expert = await expert_of(api, where)
+    order = await placed_order(api, where)
+    await accepted(api, where, order, expert)
+    path = f"/api/v1/service-orders/{order.id}/visits"
+    both = await asyncio.gather(
+        *(api.post(path, json={**VISIT, "visited_at": now().isoformat()}, headers=bearer(expert[0])) for _ in range(2))
+    )
+    assert [answer.status_code for answer in both] == [201, 201], [answer.text for answer in both]
+    assert await _status(order.id) == "in_progress"
+    steps = (
+        await CaseEvent.filter(case_type="service_order", case_id=order.id)
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert steps[-2:] == ["first_visit", "visit"]
 
 
 async def test_cancelling(api: httpx.AsyncClient) -> None:
