@@ -101,6 +101,7 @@ async def place_order(
         async def start(case: ServiceOrder, step: Step) -> None:
             await deadline.start(case, step.at)
             await notices.tell(case, step)
+            await notices.alert(case, "submit", step.at)
 
         await begin(MACHINE, order, "submit", as_contact(actor), effects=start)
     return order
@@ -279,6 +280,7 @@ async def on_offer_timeout(offered: assignment.Assignment, at: datetime) -> None
         step.at = at  # the step happened when the offer ran out, whenever the job got to it
         await assignment.end_expired(step)
         await notices.alert(order, "offer_expired", at, expert_name=offered.assignee_name)
+        await notices.tell(order, step, expert=await Expert.get_or_none(id=offered.assignee_id))
 
     await transition(
         MACHINE,
@@ -321,6 +323,8 @@ def _cancel(reason: str) -> Effects:
         await assignment.withdraw_offer(step, "订单已取消")
         await deadline.finish(order, step.at, met=False)
         await notices.tell(order, step, expert=expert, note=reason)
+        if step.action == "cancel":  # the union cancelling knows it already
+            await notices.alert(order, "cancel", step.at, note=reason)
 
     return call_off
 

@@ -120,6 +120,9 @@ async def test_each_party_is_told(api: httpx.AsyncClient) -> None:
     expert_token, expert = await expert_of(api, where)
     order = await placed_order(api, where)
     staff = bearer(where.caseworker)
+    # A new order is on the union's desk at once.
+    placed = await StaffAlert.get(case_type="service_order", case_id=order.id, kind="service_order.submit")
+    assert placed.org_id == where.org.id and "客户验厂辅导" in placed.body
     await api.post(f"/api/v1/admin/service-orders/{order.id}/assign", json={"expert_id": expert["id"]}, headers=staff)
     contact_user = (await ServiceOrder.get(id=order.id)).created_by_id
     offer_notes = await Notification.filter(object_type="service_order", object_id=str(order.id)).values_list(

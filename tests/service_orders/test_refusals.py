@@ -9,6 +9,7 @@ from datetime import timedelta
 import httpx
 
 from models.kernel.history import CaseEvent
+from models.notifications.tables import StaffAlert
 from models.service_orders.tables import ServiceOrder
 from server.clock import now
 from tests.factories.common import assert_error, bearer, login_worker
@@ -198,6 +199,8 @@ async def test_cancelling(api: httpx.AsyncClient) -> None:
     assert called_off.json()["deadline"]["state"] == "stopped"
     mine = (await api.get("/api/v1/expert/assignments", headers=bearer(expert[0]))).json()
     assert order.id not in [item["id"] for item in mine["items"]]
+    told = await StaffAlert.get(case_type="service_order", case_id=order.id, kind="service_order.cancel")
+    assert told.org_id == where.org.id and "客户推迟验厂" in told.body
     # The union cancels one in progress, with a reason.
     running = await placed_order(api, where)
     await in_progress(api, where, running, expert)
@@ -209,3 +212,4 @@ async def test_cancelling(api: httpx.AsyncClient) -> None:
     )
     assert cancelled.json()["status"] == "cancelled"
     assert cancelled.json()["timeline"][-1]["action"] == "cancel_by_union"
+    assert not await StaffAlert.exists(case_type="service_order", case_id=running.id, kind="service_order.cancel")
