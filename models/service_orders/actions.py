@@ -30,7 +30,8 @@ from server.clock import SHANGHAI, now
 
 SYSTEM = Actor("system", None, "service_orders")
 LONGEST_DEADLINE_DAYS = 730
-# A visit written down a little ahead of the server's clock is a phone's clock, not a plan.
+# A visit written down a little ahead of the server's clock (or just before the order, by it) is a
+# phone's clock, not a plan.
 CLOCK_SKEW = timedelta(minutes=10)
 
 
@@ -207,7 +208,7 @@ async def record_visit(
         order = await ExpertScope(expert.id).restrict(ServiceOrder.filter(id=order_id)).select_for_update().first()
         if order is None:
             raise _not_found(order_id)
-        if visited_at < order.created_at:
+        if visited_at < order.created_at - CLOCK_SKEW:
             raise Invalid("service_order.visit_before_order", "到访时间不能早于下单时间", {"field": "visited_at"})
         # Which step this is depends on the state, read under the lock: two visits recorded at
         # once are one first visit and one more, not a first visit and a conflict.

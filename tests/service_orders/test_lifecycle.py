@@ -60,7 +60,7 @@ async def test_an_order_from_placing_to_rating(api: httpx.AsyncClient) -> None:
 
     visit = await api.post(
         f"/api/v1/service-orders/{order.id}/visits",
-        json={**VISIT, "visited_at": (now() - timedelta(hours=2)).isoformat()},
+        json={**VISIT, "visited_at": (now() - timedelta(minutes=1)).isoformat()},
         headers=expert_auth,
     )
     assert visit.status_code == 201 and [p["label"] for p in visit.json()["places"]] == ["实验室", "生产车间", "仓库"]
