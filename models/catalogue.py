@@ -169,5 +169,18 @@ def check_choice(kind: str, code: str, other_text: str, choices: dict[str, str])
     return code, other_text if code == OTHER else ""
 
 
+def check_codes(kind: str, label: str, field: str, given: list[str], choices: dict[str, str]) -> list[str]:
+    """A multiple choice: the codes each once in catalogue order, or `Invalid` (`catalogue.unknown_<kind>`)
+    naming the field and the codes it does not know."""
+    unknown = [code for code in given if code not in choices][:10]
+    if unknown:
+        raise Invalid(
+            f"catalogue.unknown_{kind}",
+            f"{label}不在可选列表中：{'、'.join(unknown)}"[:200],
+            {"field": field, "unknown": unknown, "choices": list(choices)},
+        )
+    return [code for code in choices if code in given]
+
+
 def label_of(choices: dict[str, str], code: str, other_text: str = "") -> str:
     return other_text if code == OTHER and other_text else choices.get(code, code)

@@ -107,7 +107,7 @@ async def load_order_story() -> None:
         skills=["factory_audit", "quality_system"],
         actor=contact,
     )
-    await orders.assign_expert(scope, order.id, expert.id, caseworker, respond_by=now() + timedelta(hours=48))
+    await orders.assign_expert(scope, order.id, expert.id, caseworker, offer_hours=48)
     await orders.accept(expert, order.id, expert_actor)
     await orders.record_visit(
         expert,

@@ -87,14 +87,15 @@ async def get_enterprise(request: Request, enterprise_id: int) -> HTTPResponse:
 
 @bp.post("/enterprises/<enterprise_id:int>/invitations")
 @documented(
-    f"邀请同事成为企业联系人：返回单次有效、{actions.INVITATION_DAYS} 天内有效的邀请码（支持 Idempotency-Key）",
+    f"邀请同事成为企业联系人：返回单次有效、{actions.INVITATION_DAYS} 天内有效的邀请码",
     tag="enterprises",
     response=InvitationOut,
     status=201,
     secured="worker",
+    description="邀请码只在本次应答中出现，服务器只保存其哈希，因此本接口不支持 Idempotency-Key"
+    "（保存应答即保存了邀请码）。网络重试会再生成一个新邀请码，未使用的邀请码到期自动失效。",
 )
 @worker_required
-@idempotent
 async def invite(request: Request, enterprise_id: int) -> HTTPResponse:
     invitation, code = await actions.invite(request.ctx.user.id, enterprise_id, now())
     return respond(InvitationOut(code=code, expires_at=invitation.expires_at), status=201)

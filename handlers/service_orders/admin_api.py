@@ -3,8 +3,6 @@ candidates with their reasons, assigning (offering) an order to an expert, and c
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
@@ -13,6 +11,7 @@ from handlers.service_orders.shapes import (
     CandidatePage,
     OrderDetail,
     OrderPage,
+    ReasonIn,
     candidate_out,
     order_detail,
     orders_out,
@@ -36,10 +35,6 @@ class QueueQuery(PageQuery):
 
 class AssignIn(Shape):
     expert_id: DbId
-
-
-class ReasonIn(Shape):
-    reason: str = Field(min_length=1, max_length=500)
 
 
 async def _detail(request: Request, order_id: int) -> HTTPResponse:
@@ -103,8 +98,8 @@ async def list_candidates(request: Request, order_id: int) -> HTTPResponse:
 @staff_required(Permission.SERVICE_ORDERS_HANDLE)
 async def assign(request: Request, order_id: int) -> HTTPResponse:
     body = parse_body(request, AssignIn)
-    respond_by = now() + timedelta(hours=request.app.ctx.settings.service_order_offer_hours)
-    await actions.assign_expert(request.ctx.scope, order_id, body.expert_id, request.ctx.actor, respond_by=respond_by)
+    hours = request.app.ctx.settings.service_order_offer_hours
+    await actions.assign_expert(request.ctx.scope, order_id, body.expert_id, request.ctx.actor, offer_hours=hours)
     return await _detail(request, order_id)
 
 

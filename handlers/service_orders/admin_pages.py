@@ -4,7 +4,6 @@ warnings, each assigned in one click; cancelling with a reason."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from urllib.parse import quote
 
 from sanic import Blueprint, Request
@@ -109,7 +108,7 @@ async def act(request: Request, order_id: int, action: str) -> HTTPResponse:
             if expert_id is None:
                 return redirect(f"/admin/service-orders/{order_id}?error={quote('请选择专家')}")
             hours = request.app.ctx.settings.service_order_offer_hours
-            await actions.assign_expert(scope, order_id, expert_id, actor, respond_by=now() + timedelta(hours=hours))
+            await actions.assign_expert(scope, order_id, expert_id, actor, offer_hours=hours)
         elif action == "cancel":
             await actions.cancel_by_union(scope, order_id, form_value(request, "reason"), actor)
         else:

@@ -10,6 +10,7 @@ from sanic.response import HTTPResponse
 from handlers.service_orders.shapes import (
     AssignmentPage,
     OrderDetail,
+    ReasonIn,
     VisitOut,
     assignments_out,
     order_detail,
@@ -32,10 +33,6 @@ bp = Blueprint("expert_service_orders", url_prefix="/api/v1")
 
 class AssignmentQuery(PageQuery):
     status: OrderStatus | None = None
-
-
-class ReasonIn(Shape):
-    reason: str = Field(min_length=1, max_length=500)
 
 
 class VisitIn(Shape):

@@ -23,7 +23,8 @@ from handlers.service_orders.report_shapes import (
     report_out,
     xlsx_file,
 )
-from models.service_orders.report.access import report_reader
+from models.errors import Forbidden, NotFound
+from models.service_orders.report.access import ReportRole, order_as, report_reader
 from models.service_orders.report.excel import (
     MAX_IMPORT_BYTES,
     XLSX_MEDIA_TYPE,
@@ -51,6 +52,18 @@ def _payload_too_large() -> Exception:
     return PayloadTooLarge("Request body exceeds the size limit")
 
 
+def _declared(request: Request) -> int:
+    return int(request.headers.get("content-length") or 0)  # Sanic has checked it is a number
+
+
+async def _drop_body(request: Request) -> None:
+    """Read and drop (never keep) what the client is still sending, so that it receives the
+    refusal rather than a connection reset mid-upload."""
+    request.stream.request_max_size = _declared(request)
+    async for _ in request.stream:
+        pass
+
+
 def receiving(limit: int, too_large: Callable[[], Exception] = _payload_too_large) -> Callable[[Handler], Handler]:
     """Read a streamed route's body up to `limit` bytes (413 beyond), then check it as every
     other request's body is checked at the edge. Apply inside the auth guard, outside
@@ -59,13 +72,8 @@ def receiving(limit: int, too_large: Callable[[], Exception] = _payload_too_larg
     def decorate(handler: Handler) -> Handler:
         @wraps(handler)
         async def received(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
-            declared = int(request.headers.get("content-length") or 0)  # Sanic has checked it is a number
-            if limit < declared <= 2 * limit:
-                # Read and drop what the client is still sending, so that it receives the 413
-                # rather than a connection reset mid-upload; larger bodies are cut off.
-                request.stream.request_max_size = declared
-                async for _ in request.stream:
-                    pass
+            if limit < _declared(request) <= 2 * limit:
+                await _drop_body(request)
                 raise too_large()
             request.stream.request_max_size = limit
             try:
@@ -76,6 +84,27 @@ def receiving(limit: int, too_large: Callable[[], Exception] = _payload_too_larg
             return await handler(request, *args, **kwargs)
 
         return received
+
+    return decorate
+
+
+def writing_expert(limit: int) -> Callable[[Handler], Handler]:
+    """Only the order's expert may send a report: anyone else is refused (404, or 403 for its
+    contacts) before the body is received, so that it is never held nor parsed (what is still
+    on its way, up to `limit`, is dropped as it comes). Apply outside `receiving`."""
+
+    def decorate(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def checked(request: Request, order_id: int, *args: Any, **kwargs: Any) -> HTTPResponse:
+            try:
+                await order_as(request.ctx.user.id, order_id, ReportRole.EXPERT)
+            except (NotFound, Forbidden):
+                if _declared(request) <= limit:
+                    await _drop_body(request)
+                raise
+            return await handler(request, order_id, *args, **kwargs)
+
+        return checked
 
     return decorate
 
@@ -108,6 +137,7 @@ async def get_report(request: Request, order_id: int) -> HTTPResponse:
     "报告交付后 409 service_order.report_locked。",
 )
 @worker_required
+@writing_expert(MAX_REPORT_BYTES)
 @receiving(MAX_REPORT_BYTES)
 @idempotent
 async def put_report(request: Request, order_id: int) -> HTTPResponse:
@@ -134,6 +164,7 @@ async def put_report(request: Request, order_id: int) -> HTTPResponse:
     "此时不导入任何内容。重复上传同一文件结果相同。",
 )
 @worker_required
+@writing_expert(MAX_IMPORT_BYTES)
 @receiving(MAX_IMPORT_BYTES, import_too_large)
 async def import_sheet(request: Request, order_id: int) -> HTTPResponse:
     order = await import_report(request.ctx.user.id, order_id, request.body or b"")

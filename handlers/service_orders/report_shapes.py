@@ -9,7 +9,7 @@ from pydantic import Field, ValidationError
 from sanic.response import HTTPResponse, raw
 
 from models.errors import Invalid
-from models.service_orders.report.excel import XLSX_MEDIA_TYPE, export_filename
+from models.service_orders.report.excel import HEADERS, XLSX_MEDIA_TYPE, export_filename
 from models.service_orders.report.items import (
     DEFAULT_MAX_SCORE,
     DEPARTMENT_MAX,
@@ -51,17 +51,6 @@ class ReportIn(Shape):
     items: list[ItemIn] = Field(max_length=MAX_ITEMS, description=f"全部整改意见（按顺序，最多 {MAX_ITEMS} 条）")
 
 
-FIELD_LABELS = {
-    "area": "区域/领域",
-    "title": "整改事项",
-    "score": "现状得分",
-    "max_score": "满分",
-    "target_score": "目标得分",
-    "guidance": "整改指导",
-    "department": "责任部门",
-}
-
-
 def item_error(exc: ValidationError) -> Exception:
     """A bad item named by its index (from 0) and field, as the domain names one; other problems
     stay the generic 422."""
@@ -71,7 +60,7 @@ def item_error(exc: ValidationError) -> Exception:
             index, field = loc[1], str(loc[2])
             return Invalid(
                 "report.item_invalid",
-                f"第 {index + 1} 条整改意见的“{FIELD_LABELS.get(field, field)}”不符合要求",
+                f"第 {index + 1} 条整改意见的“{HEADERS.get(field, field)}”不符合要求",
                 {"index": index, "field": field, **validation_details(exc)},
             )
     return exc
@@ -137,7 +126,7 @@ class ReportOut(Shape):
     order_id: int
     order_status: str
     editable: bool = Field(description="专家仍可修改（接单后、交付前）")
-    trackable: bool = Field(description="企业可跟踪整改（交付后、评价前）")
+    trackable: bool = Field(description="企业可跟踪整改（交付后，确认、评价后仍可）")
     items: list[ItemOut]
     total: int
     summary: AreaSummary = Field(description="按区域/领域汇总")

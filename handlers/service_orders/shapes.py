@@ -72,7 +72,8 @@ class AssignmentPage(Shape):
     total: int
 
 
-class TimelineItem(Shape):
+class OrderTimelineItem(Shape):
+    # Not `TimelineItem`: OpenAPI names components by class, and warm requests publish one.
     at: LocalTime
     action: str
     action_label: str
@@ -103,6 +104,12 @@ class OfferOut(Shape):
     respond_by: LocalTime | None
 
 
+class ReasonIn(Shape):
+    """Why an order is declined or cancelled, by the enterprise, the expert or the union."""
+
+    reason: str = Field(min_length=1, max_length=500)
+
+
 class Needs(Shape):
     industries: list[Coded]
     skills: list[Coded]
@@ -123,7 +130,7 @@ class OrderDetail(OrderOut):
     cancel_reason: str
     delivered_at: LocalTime | None
     confirmed_at: LocalTime | None
-    timeline: list[TimelineItem]
+    timeline: list[OrderTimelineItem]
 
 
 class ReasonOut(Shape):
@@ -193,13 +200,18 @@ async def orders_out(orders: list[ServiceOrder], at: datetime) -> list[OrderOut]
     ]
 
 
-def _event(event: CaseEvent) -> TimelineItem:
-    return TimelineItem(
+# Why an expert said no (or that they did not answer) is between the expert and the union: the
+# enterprise and other experts see that it happened, not the reason.
+STAFF_ONLY_NOTES = frozenset({"decline", "offer_expired"})
+
+
+def _event(event: CaseEvent, for_staff: bool) -> OrderTimelineItem:
+    return OrderTimelineItem(
         at=event.created_at,
         action=event.action,
         action_label=ACTION_LABELS.get(event.action, event.action),
         actor=ACTOR_NAMES.get(event.actor_kind, "system"),
-        note=event.note,
+        note=event.note if for_staff or event.action not in STAFF_ONLY_NOTES else "",
         from_status=event.from_status,
         to_status=event.to_status,
     )
@@ -242,7 +254,7 @@ async def order_detail(order: ServiceOrder, at: datetime, *, for_staff: bool = F
         cancel_reason=order.cancel_reason,
         delivered_at=order.delivered_at,
         confirmed_at=order.confirmed_at,
-        timeline=[_event(e) for e in await timeline(order.id)],
+        timeline=[_event(e, for_staff) for e in await timeline(order.id)],
     )
 
 

@@ -7,7 +7,7 @@ from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from handlers.service_orders.shapes import OrderDetail, OrderPage, order_detail, orders_out
+from handlers.service_orders.shapes import OrderDetail, OrderPage, ReasonIn, order_detail, orders_out
 from models.enterprises.queries import contact_scope
 from models.service_orders import actions
 from models.service_orders.queries import contact_orders
@@ -36,10 +36,6 @@ class OrderIn(Shape):
 
 class OwnQuery(PageQuery):
     status: OrderStatus | None = None
-
-
-class ReasonIn(Shape):
-    reason: str = Field(min_length=1, max_length=500)
 
 
 class ConfirmIn(Shape):

@@ -1,6 +1,7 @@
 """What union admins record: an expert's long-term role at an enterprise, and the trainings given
 under it. Both are audited in the same transaction; the enterprise and the expert must be in the
-admin's subtree (outside it they do not exist for them)."""
+admin's subtree (outside it they do not exist for them), except the expert who did the order the
+engagement follows, who may come from another union's roster."""
 
 from __future__ import annotations
 
@@ -46,13 +47,16 @@ async def create_engagement(
     if ends_on is not None and ends_on < starts_on:
         raise Invalid("engagement.period", "结束日期不能早于开始日期", {"field": "ends_on"})
     enterprise = await scope.get(Enterprise.all(), id=enterprise_id)
-    expert = await scope.get(Expert.all(), id=expert_id)
+    order = await scope.get(ServiceOrder.all(), id=order_id) if order_id is not None else None
+    if order is not None and order.enterprise_id != enterprise.id:
+        raise Invalid("engagement.order_mismatch", "该服务订单不是这家企业的", {"field": "order_id"})
+    if order is not None and order.expert_id == expert_id:
+        # The expert who did the order may be on another union's roster, serving this one.
+        expert = await Expert.get(id=expert_id)
+    else:
+        expert = await scope.get(Expert.all(), id=expert_id)
     if not expert.active:
         raise Invalid("engagement.expert_inactive", "该专家已不在名册中", {"field": "expert_id"})
-    if order_id is not None:
-        order = await scope.get(ServiceOrder.all(), id=order_id)
-        if order.enterprise_id != enterprise.id:
-            raise Invalid("engagement.order_mismatch", "该服务订单不是这家企业的", {"field": "order_id"})
     async with in_transaction():
         engagement = await Engagement.create(
             enterprise_id=enterprise.id,

@@ -11,20 +11,20 @@ from tortoise.transactions import in_transaction
 
 from models.accounts import UserRole, grant_role
 from models.audit import Actor, record
-from models.catalogue import EXPERT_TITLES, INDUSTRIES, SKILLS
+from models.catalogue import EXPERT_TITLES, INDUSTRIES, SKILLS, check_codes
 from models.enterprises.tables import Enterprise
 from models.errors import Conflict, Invalid, NotFound
 from models.experts.tables import Expert
 from models.invite_codes import code_hash, new_code, normalise_code
-from models.orgs import Org
+from models.orgs import Org, ancestors
 from models.scope import StaffScope
 
 INVITE_DAYS = 14
 MAX_ACTIVE_ORDERS = 20
 _CHOICES = {
-    "titles": ("称号", EXPERT_TITLES, "catalogue.unknown_title"),
-    "industries": ("行业", INDUSTRIES, "catalogue.unknown_industry"),
-    "skills": ("专长", SKILLS, "catalogue.unknown_skill"),
+    "titles": ("title", "称号", EXPERT_TITLES),
+    "industries": ("industry", "行业", INDUSTRIES),
+    "skills": ("skill", "专长", SKILLS),
 }
 COUNTS = (
     "years",
@@ -69,16 +69,6 @@ class ExpertInput:
     active: bool = True
 
 
-def _codes(name: str, given: list[str]) -> list[str]:
-    label, choices, error = _CHOICES[name]
-    unknown = [code for code in given if code not in choices]
-    if unknown:
-        raise Invalid(
-            error, f"{label}不在可选列表中", {"field": name, "unknown": unknown[:10], "choices": list(choices)}
-        )
-    return [code for code in choices if code in given]  # catalogue order, each once
-
-
 async def _clean(data: ExpertInput) -> dict[str, object]:
     """The expert's columns from an admin's input, or `Invalid` / `NotFound` naming the field."""
     name = data.name.strip()
@@ -105,7 +95,10 @@ async def _clean(data: ExpertInput) -> dict[str, object]:
     return {
         "name": name,
         "org_id": data.org_id,
-        **{key: _codes(key, getattr(data, key)) for key in _CHOICES},
+        **{
+            key: check_codes(kind, label, key, getattr(data, key), choices)
+            for key, (kind, label, choices) in _CHOICES.items()
+        },
         "regions": regions,
         **{count: getattr(data, count) for count in COUNTS},
         "max_active_orders": data.max_active_orders,
@@ -113,6 +106,23 @@ async def _clean(data: ExpertInput) -> dict[str, object]:
         "employer_enterprise_id": employer,
         "active": data.active,
     }
+
+
+async def _check_regions(scope: StaffScope, regions: list[int], kept: list[int] | None = None) -> None:
+    """An admin names as regions the unions of their subtree or those above it (a district's
+    expert serving the city), as the roster page offers; regions the expert already has stay."""
+    new = [region for region in regions if region not in (kept or [])]
+    if not new or scope.sees_everything:
+        return
+    allowed = set(await scope.restrict(Org.filter(id__in=new)).values_list("id", flat=True))
+    allowed |= {org.id for org in await ancestors(scope.org_id)}
+    outside = sorted(set(new) - allowed)
+    if outside:
+        raise Invalid(
+            "expert.region_outside",
+            "服务区域（regions）只能选择本级及下级工会，或上级工会",
+            {"field": "regions", "org_ids": outside},
+        )
 
 
 def _audited(expert: Expert) -> dict[str, object]:
@@ -129,6 +139,7 @@ async def create_expert(scope: StaffScope, data: ExpertInput, actor: Actor, at: 
     """A roster entry in the admin's subtree, and its binding code (shown once, never stored)."""
     values = await _clean(data)
     await scope.require(data.org_id)
+    await _check_regions(scope, list(dict.fromkeys(data.regions)))
     async with in_transaction():
         expert = Expert(**values)
         code = _fresh_code(expert, at)
@@ -146,6 +157,7 @@ async def update_expert(scope: StaffScope, expert_id: int, data: ExpertInput, ac
         expert = await scope.get(Expert.all().select_for_update(), id=expert_id)
         if data.org_id != expert.org_id:
             await scope.require(data.org_id)
+        await _check_regions(scope, list(dict.fromkeys(data.regions)), kept=expert.regions)
         before = _audited(expert)
         await expert.update_from_dict(values).save()
         await record(

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from models.audit import Actor
-from models.catalogue import INDUSTRIES, ORDER_CATEGORIES, SKILLS, VISIT_PLACES
+from models.catalogue import INDUSTRIES, ORDER_CATEGORIES, SKILLS, VISIT_PLACES, check_codes
 from models.enterprises.actions import require_verified
 from models.enterprises.queries import contact_scope
 from models.enterprises.tables import Enterprise
@@ -18,7 +18,7 @@ from models.errors import Conflict, Invalid, NotFound
 from models.experts.tables import Expert
 from models.kernel import assignment
 from models.kernel.assignment import AssigneeKind, ExpertScope, Person
-from models.kernel.machine import Effects, Step, begin, transition
+from models.kernel.machine import Effects, Step, advance, begin, transition
 from models.kernel.ratings import Rating, Served, rate
 from models.kernel.timers import TimerAlert, register_breach_handler
 from models.scope import ContactScope, Scope, StaffScope
@@ -30,7 +30,8 @@ from server.clock import SHANGHAI, now
 
 SYSTEM = Actor("system", None, "service_orders")
 LONGEST_DEADLINE_DAYS = 730
-# A visit written down a little ahead of the server's clock is a phone's clock, not a plan.
+# A visit written down a little ahead of the server's clock (or just before the order, by it) is a
+# phone's clock, not a plan.
 CLOCK_SKEW = timedelta(minutes=10)
 
 
@@ -53,13 +54,6 @@ def _text(value: str, field: str, limit: int) -> str:
     if not value:
         raise Invalid("service_order.empty", "内容不能为空", {"field": field})
     return value[:limit]
-
-
-def _codes(values: list[str], known: dict[str, str], field: str, what: str) -> list[str]:
-    unknown = [code for code in values if code not in known]
-    if unknown:
-        raise Invalid("service_order.unknown_code", f"不认识的{what}：{'、'.join(unknown)}", {"field": field})
-    return list(dict.fromkeys(values))
 
 
 # --- the enterprise's side -----------------------------------------------------------------
@@ -89,8 +83,8 @@ async def place_order(
     if deadline_on > today + timedelta(days=LONGEST_DEADLINE_DAYS):
         raise Invalid("service_order.deadline_far", "截止日期不能超过两年之后", {"field": "deadline"})
     needs = {
-        "industries": _codes(industries, INDUSTRIES, "needs.industries", "行业"),
-        "skills": _codes(skills, SKILLS, "needs.skills", "技能"),
+        "industries": check_codes("industry", "行业", "needs.industries", industries, INDUSTRIES),
+        "skills": check_codes("skill", "技能", "needs.skills", skills, SKILLS),
     }
     async with in_transaction():
         order = await ServiceOrder.create(
@@ -108,6 +102,7 @@ async def place_order(
         async def start(case: ServiceOrder, step: Step) -> None:
             await deadline.start(case, step.at)
             await notices.tell(case, step)
+            await notices.alert(case, "submit", step.at)
 
         await begin(MACHINE, order, "submit", as_contact(actor), effects=start)
     return order
@@ -186,14 +181,12 @@ async def record_visit(
     expert: Expert, order_id: int, *, visited_at: datetime, places: list[str], summary: str, actor: Actor
 ) -> Visit:
     """The accepted expert records a visit; the first one starts the work (in progress)."""
-    places = _codes(places, VISIT_PLACES, "places", "地点")
+    places = check_codes("place", "地点", "places", places, VISIT_PLACES)
     if not places:
         raise Invalid("service_order.places", "请选择到访的地点", {"field": "places"})
     summary = _text(summary, "summary", 4000)
     if visited_at > now() + CLOCK_SKEW:
         raise Invalid("service_order.visit_future", "到访时间不能晚于现在", {"field": "visited_at"})
-    current = await ExpertScope(expert.id).get(ServiceOrder.all(), id=order_id)
-    action = "first_visit" if current.status == OrderStatus.ACCEPTED else "visit"
     made: list[Visit] = []
 
     async def write(order: ServiceOrder, step: Step) -> None:
@@ -211,7 +204,16 @@ async def record_visit(
         if step.action == "first_visit":
             await notices.tell(order, step, expert=expert)
 
-    await _move(ExpertScope(expert.id), order_id, action, as_expert(actor, expert), write)
+    async with in_transaction():
+        order = await ExpertScope(expert.id).restrict(ServiceOrder.filter(id=order_id)).select_for_update().first()
+        if order is None:
+            raise _not_found(order_id)
+        if visited_at < order.created_at - CLOCK_SKEW:
+            raise Invalid("service_order.visit_before_order", "到访时间不能早于下单时间", {"field": "visited_at"})
+        # Which step this is depends on the state, read under the lock: two visits recorded at
+        # once are one first visit and one more, not a first visit and a conflict.
+        action = "first_visit" if order.status == OrderStatus.ACCEPTED else "visit"
+        await advance(MACHINE, order, action, as_expert(actor, expert), effects=write)
     return made[0]
 
 
@@ -234,9 +236,10 @@ async def deliver(expert: Expert, order_id: int, actor: Actor) -> ServiceOrder:
 
 
 async def assign_expert(
-    scope: StaffScope, order_id: int, expert_id: int, actor: Actor, *, respond_by: datetime
+    scope: StaffScope, order_id: int, expert_id: int, actor: Actor, *, offer_hours: int
 ) -> ServiceOrder:
-    """Offer the order to an expert, who answers by `respond_by`. The enterprise must be verified;
+    """Offer the order to an expert, who answers within `offer_hours` of the offer (the setting
+    `service_order_offer_hours`, passed in by the caller). The enterprise must be verified;
     the expert active, within the caseworker's subtree or serving the order's union, bound to
     WeChat (to be able to answer), and with a free place."""
     current = await scope.get(ServiceOrder.all(), id=order_id)
@@ -257,7 +260,7 @@ async def assign_expert(
                 f"该专家在办订单已满（{load}/{locked.max_active_orders}）",
                 {"expert_id": expert.id, "active_orders": load},
             )
-        await assignment.offer(step, order.org_id, _person(expert), respond_by)
+        await assignment.offer(step, order.org_id, _person(expert), step.at + timedelta(hours=offer_hours))
         await notices.tell(order, step, expert=expert)
 
     return await _move(scope, order_id, "offer", actor, offer)
@@ -278,6 +281,7 @@ async def on_offer_timeout(offered: assignment.Assignment, at: datetime) -> None
         step.at = at  # the step happened when the offer ran out, whenever the job got to it
         await assignment.end_expired(step)
         await notices.alert(order, "offer_expired", at, expert_name=offered.assignee_name)
+        await notices.tell(order, step, expert=await Expert.get_or_none(id=offered.assignee_id))
 
     await transition(
         MACHINE,
@@ -320,6 +324,8 @@ def _cancel(reason: str) -> Effects:
         await assignment.withdraw_offer(step, "订单已取消")
         await deadline.finish(order, step.at, met=False)
         await notices.tell(order, step, expert=expert, note=reason)
+        if step.action == "cancel":  # the union cancelling knows it already
+            await notices.alert(order, "cancel", step.at, note=reason)
 
     return call_off
 

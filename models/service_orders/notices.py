@@ -2,8 +2,9 @@
 
 Contacts and experts are WeChat users: they get an inbox entry and, for what others did, a
 WeChat message through the outbox. The union has no WeChat inbox: it gets a desk alert
-(`alert_union`) when the order needs a person (an offer declined or run out, a deadline at risk
-or passed). Every call is made from a step's effects, inside the step's transaction.
+(`alert_union`) for what its caseworker acts on or should know: a new order, an offer declined
+or run out, the enterprise calling the order off, a deadline at risk or passed. Every call is
+made from a step's effects, inside the step's transaction.
 """
 
 from __future__ import annotations
@@ -35,9 +36,12 @@ TO_EXPERT = {
     "cancel_by_union": ("服务订单已取消", "{enterprise}的“{title}”已被工会取消：{note}"),
     "confirm": ("企业已确认服务成效", "{enterprise}确认了“{title}”的成效：{note}"),
     "rate": ("企业评价了您的服务", "{enterprise}对“{title}”的评价：{note}"),
+    "offer_expired": ("服务邀请已失效", "{enterprise}的“{title}”邀请未在期限内答复，已失效，工会将另行安排。"),
 }
 # To the union's desk.
 TO_UNION = {
+    "submit": ("新的服务订单", "{enterprise}提交了“{title}”，请匹配劳模工匠。"),
+    "cancel": ("企业取消了服务订单", "{enterprise}取消了“{title}”：{note}"),
     "decline": ("专家婉拒了派单", "{expert}婉拒了{enterprise}的“{title}”：{note}。请重新匹配。"),
     "offer_expired": ("专家未按时答复", "{expert}未在期限内答复{enterprise}的“{title}”，请重新匹配。"),
     "at_risk": ("服务订单临近截止", "{enterprise}的“{title}”将于{note}截止，尚未交付报告。"),

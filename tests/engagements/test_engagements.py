@@ -7,10 +7,12 @@ import httpx
 
 from models.accounts import StaffRole
 from models.audit import AuditEntry
+from models.orgs import Org
 from models.service_orders.tables import OrderStatus
 from tests.factories.common import assert_error, bearer, login_staff, login_worker
 from tests.factories.enterprises import bound_expert, enterprise_with_contact
 from tests.factories.report import order_with_expert
+from tests.factories.service_orders import accepted, expert_of, placed_order, union
 from tests.factories.unions import demo_org, make_staff
 
 
@@ -132,3 +134,26 @@ async def test_what_an_engagement_must_hold(api: httpx.AsyncClient) -> None:
         outside = await api.post(path, json={"topic": "精益生产", "held_on": held_on, "attendees": 10}, headers=admin)
         assert_error(outside, 422, "engagement.training_outside_period")
     assert (await api.get(f"/api/v1/admin/engagements/{created.json()['id']}", headers=admin)).json()["trainings"] == []
+
+
+async def test_the_expert_who_did_the_order_may_come_from_another_roster(api: httpx.AsyncClient) -> None:
+    where = await union(api)
+    neighbour = await union(api)
+    city = await Org.get(name="中山市总工会")
+    token, expert = await expert_of(api, neighbour, regions=[city.id])
+    order = await placed_order(api, where)
+    await accepted(api, where, order, (token, expert))
+    body = {
+        "enterprise_id": order.enterprise["id"],
+        "expert_id": expert["id"],
+        "role": "质量顾问",
+        "starts_on": "2025-01-01",
+        "ends_on": None,
+    }
+    admin = bearer(where.admin)
+    # Not on this admin's roster: unknown to them, unless engaged for the order they did.
+    unknown = await api.post("/api/v1/admin/engagements", json=body, headers=admin)
+    assert_error(unknown, 404, "record.not_found")
+    created = await api.post("/api/v1/admin/engagements", json={**body, "order_id": order.id}, headers=admin)
+    assert created.status_code == 201, created.text
+    assert created.json()["expert_id"] == expert["id"] and created.json()["org_id"] == where.org.id

@@ -12,6 +12,7 @@ from models.audit import AuditEntry
 from models.enterprises import actions
 from models.enterprises.tables import Enterprise, EnterpriseInvitation
 from models.errors import Conflict
+from models.idempotency import IdempotencyRecord
 from server.clock import now
 from tests.factories.common import assert_error, bearer, login_staff, login_worker
 from tests.factories.enterprises import enterprise_body, enterprise_with_contact
@@ -79,12 +80,15 @@ async def test_an_invitation_adds_a_contact_once(api: httpx.AsyncClient) -> None
     org = await demo_org("高明区总工会")
     token, enterprise = await enterprise_with_contact(api, org.id)
     path = f"/api/v1/enterprises/{enterprise['id']}"
-    invited = await api.post(f"{path}/invitations", headers=bearer(token))
+    key = {"Idempotency-Key": f"invite-{enterprise['id']}"}
+    invited = await api.post(f"{path}/invitations", headers={**bearer(token), **key})
     assert invited.status_code == 201, invited.text
     code = invited.json()["code"]
     assert len(code) == 8
     stored = await EnterpriseInvitation.filter(enterprise_id=enterprise["id"]).values_list("code_hash", flat=True)
     assert code not in stored and len(stored[0]) == 64  # only the hash is kept
+    # Not in a stored answer either: the route keeps no idempotent replay (a retry makes a new code).
+    assert not await IdempotencyRecord.filter(response__contains=code).exists()
 
     colleague, _ = await login_worker(api)
     assert_error(await api.get(path, headers=bearer(colleague)), 404, "record.not_found")

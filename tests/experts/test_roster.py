@@ -62,7 +62,9 @@ async def test_a_union_admin_keeps_the_roster(api: httpx.AsyncClient) -> None:
 
 async def test_bad_roster_input_is_refused(api: httpx.AsyncClient) -> None:
     admin, org_id = await _admin(api)
+    another_city = await demo_org("中山市总工会")
     for overrides, status, code in (
+        ({"regions": [org_id, another_city.id]}, 422, "expert.region_outside"),
         ({"titles": ["emperor"]}, 422, "request.invalid"),
         ({"industries": ["astrology"]}, 422, "request.invalid"),
         ({"max_active_orders": 0}, 422, "request.invalid"),
@@ -75,6 +77,13 @@ async def test_bad_roster_input_is_refused(api: httpx.AsyncClient) -> None:
         answer = await api.post("/api/v1/admin/experts", json=body, headers=bearer(admin))
         assert_error(answer, status, code)
     assert not await Expert.exists(name=body["name"])
+    # Editing is checked the same way.
+    created = await expert_on_roster(api, admin, org_id)
+    moved = {**expert_body(org_id, name=created["name"]), "regions": [another_city.id]}
+    refused = await api.put(f"/api/v1/admin/experts/{created['id']}", json=moved, headers=bearer(admin))
+    assert_error(refused, 422, "expert.region_outside")
+    assert refused.json()["error"]["details"]["field"] == "regions"
+    assert (await Expert.get(id=created["id"])).regions == [org_id]
 
 
 async def test_subtree_and_permissions(api: httpx.AsyncClient) -> None:

@@ -45,8 +45,9 @@ async def test_warnings_and_who_is_listed(api: httpx.AsyncClient) -> None:
     )
     serving = await expert_of(api, where)
     await accepted(api, where, rival, serving)
-    # An expert of another city serving only it is not listed; one serving 中山 is.
-    elsewhere = await union(api, "湛江市总工会")
+    # An expert of a neighbouring union serving only it is not listed; one serving 中山 (above
+    # both unions, so within what its admin may name as a region) is.
+    elsewhere = await union(api)
     _, stranger = await expert_of(api, elsewhere)
     zhongshan = await Org.get(name="中山市总工会")
     _, travelling = await expert_of(api, elsewhere, regions=[zhongshan.id])

@@ -60,7 +60,7 @@ async def test_an_order_from_placing_to_rating(api: httpx.AsyncClient) -> None:
 
     visit = await api.post(
         f"/api/v1/service-orders/{order.id}/visits",
-        json={**VISIT, "visited_at": (now() - timedelta(hours=2)).isoformat()},
+        json={**VISIT, "visited_at": (now() - timedelta(minutes=1)).isoformat()},
         headers=expert_auth,
     )
     assert visit.status_code == 201 and [p["label"] for p in visit.json()["places"]] == ["实验室", "生产车间", "仓库"]
@@ -120,6 +120,9 @@ async def test_each_party_is_told(api: httpx.AsyncClient) -> None:
     expert_token, expert = await expert_of(api, where)
     order = await placed_order(api, where)
     staff = bearer(where.caseworker)
+    # A new order is on the union's desk at once.
+    placed = await StaffAlert.get(case_type="service_order", case_id=order.id, kind="service_order.submit")
+    assert placed.org_id == where.org.id and "客户验厂辅导" in placed.body
     await api.post(f"/api/v1/admin/service-orders/{order.id}/assign", json={"expert_id": expert["id"]}, headers=staff)
     contact_user = (await ServiceOrder.get(id=order.id)).created_by_id
     offer_notes = await Notification.filter(object_type="service_order", object_id=str(order.id)).values_list(
@@ -154,12 +157,12 @@ async def test_placing_checks_what_it_is_given(api: httpx.AsyncClient) -> None:
         (
             order_body(enterprise["id"], needs={"industries": ["magic"], "skills": []}),
             422,
-            "service_order.unknown_code",
+            "catalogue.unknown_industry",
         ),
         (
             order_body(enterprise["id"], needs={"industries": [], "skills": ["juggling"]}),
             422,
-            "service_order.unknown_code",
+            "catalogue.unknown_skill",
         ),
         (order_body(enterprise["id"], title="   "), 422, "service_order.empty"),
     ):

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import httpx
 
+from models.experts.tables import Expert
 from models.kernel.assignment import Assignment, AssignmentState, expire_offers
-from models.notifications.tables import StaffAlert
+from models.notifications.tables import Notification, StaffAlert
 from models.service_orders import actions  # also registers the offer timeout in this process
 from models.service_orders.deadline import deadline_views, due_at
 from models.service_orders.tables import ServiceOrder
@@ -32,6 +33,11 @@ async def test_an_offer_that_runs_out_goes_back_to_matching(api: httpx.AsyncClie
     assert (await Assignment.get(id=offer.id)).state == AssignmentState.EXPIRED
     alert = await StaffAlert.get(case_type="service_order", case_id=order.id, kind="service_order.offer_expired")
     assert alert.org_id == where.org.id and "未在期限内答复" in alert.body
+    # The expert is told the offer is gone.
+    told = await Notification.get(
+        object_type="service_order", object_id=str(order.id), event="service_order.expert_offer_expired"
+    )
+    assert told.user_id == (await Expert.get(id=expert[1]["id"])).user_id
     detail = (await api.get(f"/api/v1/admin/service-orders/{order.id}", headers=bearer(where.caseworker))).json()
     step = detail["timeline"][-1]
     assert (step["action"], step["actor"], step["to_status"]) == ("offer_expired", "system", "matching")
@@ -64,6 +70,14 @@ async def test_a_declined_offer_goes_back_to_matching(api: httpx.AsyncClient) ->
     assert (await Assignment.get(case_type="service_order", case_id=order.id)).state == AssignmentState.DECLINED
     mine = (await api.get("/api/v1/expert/assignments", headers=bearer(expert[0]))).json()
     assert order.id not in [item["id"] for item in mine["items"]]
+    # The reason is for the union: the enterprise sees the decline happen, not why.
+    staff_view = (await api.get(f"/api/v1/admin/service-orders/{order.id}", headers=bearer(where.caseworker))).json()
+    assert [(s["action"], s["note"]) for s in staff_view["timeline"] if s["action"] == "decline"] == [
+        ("decline", "档期冲突")
+    ]
+    contact_view = (await api.get(f"/api/v1/service-orders/{order.id}", headers=bearer(order.contact))).json()
+    assert [(s["action"], s["note"]) for s in contact_view["timeline"] if s["action"] == "decline"] == [("decline", "")]
+    assert "档期冲突" not in str(contact_view)
 
 
 async def test_the_deadline_at_given_instants(api: httpx.AsyncClient) -> None:
@@ -98,5 +112,5 @@ async def test_a_deadline_alert_reaches_the_union(api: httpx.AsyncClient) -> Non
             timer=timer, kind=AlertKind.AT_RISK, at=now(), actions=frozenset({BreachAction.NOTIFY}), parent_org_id=None
         )
     )
-    alert = await StaffAlert.get(case_type="service_order", case_id=order.id)
-    assert alert.kind == "service_order.at_risk" and alert.title == "服务订单临近截止"
+    alert = await StaffAlert.get(case_type="service_order", case_id=order.id, kind="service_order.at_risk")
+    assert alert.title == "服务订单临近截止"

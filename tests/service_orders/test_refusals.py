@@ -3,10 +3,13 @@ an assignment must meet. A refused step changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
 
+from models.kernel.history import CaseEvent
+from models.notifications.tables import StaffAlert
 from models.service_orders.tables import ServiceOrder
 from server.clock import now
 from tests.factories.common import assert_error, bearer, login_worker
@@ -153,8 +156,34 @@ async def test_what_an_assignment_needs(api: httpx.AsyncClient) -> None:
         json={**VISIT, "places": ["moon"], "visited_at": now().isoformat()},
         headers=bearer(other[0]),
     )
-    assert_error(bad_place, 422, "service_order.unknown_code")
+    assert_error(bad_place, 422, "catalogue.unknown_place")
+    placed_at = (await ServiceOrder.get(id=third.id)).created_at
+    too_early = await api.post(
+        f"/api/v1/service-orders/{third.id}/visits",
+        json={**VISIT, "visited_at": (placed_at - timedelta(days=1)).isoformat()},
+        headers=bearer(other[0]),
+    )
+    assert_error(too_early, 422, "service_order.visit_before_order")
     assert await _status(third.id) == "accepted"
+
+
+async def test_two_visits_recorded_at_once_are_a_first_visit_and_another(api: httpx.AsyncClient) -> None:
+    where = await union(api)
+    expert = await expert_of(api, where)
+    order = await placed_order(api, where)
+    await accepted(api, where, order, expert)
+    path = f"/api/v1/service-orders/{order.id}/visits"
+    both = await asyncio.gather(
+        *(api.post(path, json={**VISIT, "visited_at": now().isoformat()}, headers=bearer(expert[0])) for _ in range(2))
+    )
+    assert [answer.status_code for answer in both] == [201, 201], [answer.text for answer in both]
+    assert await _status(order.id) == "in_progress"
+    steps = (
+        await CaseEvent.filter(case_type="service_order", case_id=order.id)
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert steps[-2:] == ["first_visit", "visit"]
 
 
 async def test_cancelling(api: httpx.AsyncClient) -> None:
@@ -170,6 +199,8 @@ async def test_cancelling(api: httpx.AsyncClient) -> None:
     assert called_off.json()["deadline"]["state"] == "stopped"
     mine = (await api.get("/api/v1/expert/assignments", headers=bearer(expert[0]))).json()
     assert order.id not in [item["id"] for item in mine["items"]]
+    told = await StaffAlert.get(case_type="service_order", case_id=order.id, kind="service_order.cancel")
+    assert told.org_id == where.org.id and "客户推迟验厂" in told.body
     # The union cancels one in progress, with a reason.
     running = await placed_order(api, where)
     await in_progress(api, where, running, expert)
@@ -181,3 +212,4 @@ async def test_cancelling(api: httpx.AsyncClient) -> None:
     )
     assert cancelled.json()["status"] == "cancelled"
     assert cancelled.json()["timeline"][-1]["action"] == "cancel_by_union"
+    assert not await StaffAlert.exists(case_type="service_order", case_id=running.id, kind="service_order.cancel")

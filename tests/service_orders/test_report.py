@@ -163,6 +163,12 @@ async def test_only_the_accepted_expert_writes_and_only_before_delivery(api: htt
     other_expert, _ = await bound_expert(api, world.admin_token, world.org.id, name="李工")
     assert_error(await api.put(path, json=body, headers=bearer(other_expert)), 404, "record.not_found")
     assert_error(await api.get(path, headers=bearer(other_expert)), 404, "record.not_found")
+    # A large body from someone who may not write is refused before it is received (were it read
+    # first, this junk would be answered as a malformed body).
+    junk = b"x" * (4 * 1024 * 1024)
+    for token, status in ((stranger, 404), (world.contact_token, 403)):
+        answer = await api.put(path, content=junk, headers={**bearer(token), "Content-Type": "application/json"})
+        assert answer.status_code == status, answer.text[:200]
     assert (await api.put(path, json=body, headers=bearer(world.expert_token))).status_code == 200
     detail = (await api.get(f"/api/v1/service-orders/{world.order_id}", headers=bearer(world.contact_token))).json()
     assert detail["report"] is None and detail["report_items_count"] == 5

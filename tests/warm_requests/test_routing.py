@@ -79,6 +79,15 @@ async def test_the_platform_union_of_the_city_then_the_city_then_the_province(ap
     # A didi driver of this city: the didi union is in another city, so the city union.
     driver, _ = await worker_with_profile(api, city=city_name, platform="didi")
     assert (await routed_to(api, driver, None)).id == city.id
+    # The city written without 市 finds the city's 市总工会, and with it a union named without.
+    base = unique("测试")
+    shi = await make_org(
+        await Org.filter(parent_id=None).order_by("id").first(), name=f"{base}市总工会", org_type=OrgType.CITY
+    )
+    plain, _ = await worker_with_profile(api, city=base, platform="none")
+    assert (await routed_to(api, plain, None)).id == shi.id
+    with_shi, _ = await worker_with_profile(api, city=f"{city_name}市", platform="none")
+    assert (await routed_to(api, with_shi, None)).id == city.id
     # No city union by that name, or no profile at all: the province.
     stranger, _ = await worker_with_profile(api, city=unique("无此市"), platform="meituan")
     province = await Org.filter(parent_id=None).order_by("id").first()
