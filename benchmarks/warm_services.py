@@ -22,7 +22,6 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +37,7 @@ from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from benchmarks.common import asyncpg_url, forget_redis_keys
+from benchmarks.common import asyncpg_url, forget_redis_keys, start_baseline
 from benchmarks.enrolment_scale import (
     DEFAULT_DATABASE_URL,
     DEFAULT_REDIS_URL,
@@ -56,7 +55,6 @@ from models.stations.hours import Hours
 from models.warm_requests.catalogue import REQUEST_TYPES
 from server.clock import SHANGHAI
 from tests.harness import (
-    ROOT,
     Process,
     base_env,
     create_scratch_database,
@@ -488,19 +486,6 @@ def print_report(
     print("\n".join(markdown_table(headers, rows)))
 
 
-def start_baseline(env: dict[str, str], log_path: Path, port: int, database_url: str) -> Process:
-    baseline = Process("baseline", env, log_path)
-    with log_path.open("ab") as log:
-        baseline.process = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.warm_services", "--serve-baseline", str(port), database_url],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    return baseline
-
-
 def run(args: argparse.Namespace) -> None:
     ensure_wrk()
     logs = Path(tempfile.mkdtemp(prefix="gonghui-bench-"))
@@ -540,7 +525,9 @@ def run(args: argparse.Namespace) -> None:
             "server", {**env, "PORT": str(server_port), "WECHAT_API_BASE_URL": sandbox_url}, logs / "server.log"
         )
         processes.append(server.start("run"))
-        processes.append(start_baseline(env, logs / "baseline.log", baseline_port, database_url))
+        processes.append(
+            start_baseline("benchmarks.warm_services", env, logs / "baseline.log", baseline_port, database_url)
+        )
         base_url, baseline_url = f"http://127.0.0.1:{server_port}", f"http://127.0.0.1:{baseline_port}"
         wait_until_answering(f"{base_url}/readyz", server.process)  # type: ignore[arg-type]
         wait_until_answering(f"{baseline_url}/queue?org_id={loaded.city.city_id}", processes[-1].process)  # type: ignore[arg-type]

@@ -96,8 +96,10 @@ def run_wrk(
     threads: int = 1,
     headers: dict[str, str] | None = None,
     timeout_s: float = 10.0,
+    script: str | None = None,
 ) -> WrkResult:
-    """Load one URL with GET requests for `seconds` and return wrk's figures."""
+    """Load one URL for `seconds` and return wrk's figures: GET requests, or whatever the Lua
+    `script` (a file path) makes of each request (method, headers, body)."""
     command = [
         ensure_wrk(),
         f"--threads={threads}",
@@ -108,6 +110,8 @@ def run_wrk(
     ]
     for name, value in (headers or {}).items():
         command += ["--header", f"{name}: {value}"]
+    if script is not None:
+        command += ["--script", script]
     done = subprocess.run([*command, url], capture_output=True, text=True, check=False, timeout=seconds + 60)
     if done.returncode != 0:
         raise WrkError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
