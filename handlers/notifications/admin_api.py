@@ -200,5 +200,5 @@ async def list_alerts(request: Request) -> HTTPResponse:
 @documented("标记提醒为已读（同一工会的人都不再看到）", tag="admin-notifications", response=AlertOut, secured="staff")
 @staff_required(Permission.DESK_USE)
 async def read_alert(request: Request, alert_id: int) -> HTTPResponse:
-    alert = await mark_alert_read(request.ctx.scope, alert_id, request.ctx.staff.id, now())
+    alert = await mark_alert_read(request.ctx.scope, alert_id, request.ctx.actor, now())
     return respond(alert_out(alert))

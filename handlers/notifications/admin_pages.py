@@ -129,6 +129,6 @@ async def alert_list(request: Request) -> HTTPResponse:
 @bp.post("/alerts/<alert_id:int>/read")
 @page_guard(Permission.DESK_USE)
 async def read_alert(request: Request, alert_id: int) -> HTTPResponse:
-    await mark_alert_read(request.ctx.scope, alert_id, request.ctx.staff.id, now())
+    await mark_alert_read(request.ctx.scope, alert_id, request.ctx.actor, now())
     back = form_value(request, "back", "/admin/alerts")
     return redirect(back if back.startswith("/admin/") else "/admin/alerts")

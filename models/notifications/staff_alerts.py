@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
+from models.audit import Actor, record
 from models.errors import NotFound
 from models.notifications.tables import StaffAlert
 from models.scope import StaffScope
@@ -43,11 +45,21 @@ def unread_alerts(scope: StaffScope) -> QuerySet[StaffAlert]:
     return scope.restrict(StaffAlert.filter(read_at__isnull=True)).order_by("-created_at", "-id")
 
 
-async def mark_alert_read(scope: StaffScope, alert_id: int, staff_id: int, at: datetime) -> StaffAlert:
+async def mark_alert_read(scope: StaffScope, alert_id: int, actor: Actor, at: datetime) -> StaffAlert:
+    """Read once for the whole union; audited, since it takes the alert off every colleague's desk."""
     alert = await scope.restrict(StaffAlert.all()).get_or_none(id=alert_id)
     if alert is None:
         raise NotFound("alert.not_found", "提醒不存在或不在您的管辖范围内", {"alert_id": alert_id})
     if alert.read_at is None:
-        alert.read_at, alert.read_by_id = at, staff_id
-        await alert.save(update_fields=["read_at", "read_by_id"])
+        async with in_transaction():
+            alert.read_at, alert.read_by_id = at, actor.id
+            await alert.save(update_fields=["read_at", "read_by_id"])
+            await record(
+                actor,
+                "alert.read",
+                object_type=alert.case_type,
+                object_id=alert.case_id,
+                org_id=alert.org_id,
+                after={"alert_id": alert.id, "kind": alert.kind},
+            )
     return alert

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import httpx
 
+from models.audit import AuditEntry
 from models.kernel.timers import sweep_timers
 from models.notifications.staff_alerts import alert_union
 from models.notifications.tables import StaffAlert
@@ -62,6 +63,8 @@ async def test_a_breach_alerts_the_union_it_left_the_holder_and_the_parent(api: 
     assert read.status_code == 200, read.text
     stored = await StaffAlert.get(id=alerts[0].id)
     assert stored.read_by_id == holder.id and stored.read_at is not None
+    audited = await AuditEntry.get(action="alert.read", actor_id=holder.id)
+    assert audited.after["alert_id"] == stored.id and audited.org_id == stored.org_id
     assert (await api.get("/api/v1/admin/alerts", headers=bearer(town_token))).json()["total"] == 0
     # The parent's alert is not the town's to read.
     assert_error(
