@@ -20,7 +20,6 @@ import platform
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +36,7 @@ import httpx
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, json
 
-from benchmarks.common import asyncpg_url, forget_redis_keys
+from benchmarks.common import asyncpg_url, forget_redis_keys, start_baseline
 from models.orgs import OrgType
 from models.profiles.identity import id_check_char, mask_id_number
 from models.profiles.tables import ID_CONTEXT
@@ -45,7 +44,6 @@ from server.clock import SHANGHAI
 from server.crypto import IdCipher
 from server.settings import Settings
 from tests.harness import (
-    ROOT,
     Process,
     base_env,
     create_scratch_database,
@@ -949,19 +947,6 @@ def create_staff(env: dict[str, str], city_id: int) -> None:
         raise BenchmarkError("create-staff failed: " + done.stdout + done.stderr)
 
 
-def start_baseline(env: dict[str, str], log_path: Path, port: int, database_url: str) -> Process:
-    baseline = Process("baseline", env, log_path)
-    with log_path.open("ab") as log:
-        baseline.process = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.enrolment_scale", "--serve-baseline", str(port), database_url],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    return baseline
-
-
 def run(args: argparse.Namespace) -> None:
     """Process management is plain blocking code; each stage that talks to a database or over HTTP
     runs in its own event loop."""
@@ -1003,7 +988,7 @@ def run(args: argparse.Namespace) -> None:
         server_env = {**env, "PORT": str(server_port), "WECHAT_API_BASE_URL": sandbox_url}
         server = Process("server", server_env, logs / "server.log")
         processes.append(server.start("run"))
-        baseline = start_baseline(env, logs / "baseline.log", baseline_port, database_url)
+        baseline = start_baseline("benchmarks.enrolment_scale", env, logs / "baseline.log", baseline_port, database_url)
         processes.append(baseline)
         base_url = f"http://127.0.0.1:{server_port}"
         baseline_url = f"http://127.0.0.1:{baseline_port}/orgs/{load.city.city_id}"

@@ -18,7 +18,7 @@ from models.kernel.permissions import Permission
 from models.orgs import Org
 from models.service_orders import actions
 from models.service_orders.deadline import DEADLINE_STATE_LABELS, deadline_views
-from models.service_orders.machine import ACTION_LABELS, MACHINE
+from models.service_orders.machine import ACTION_LABELS, AWAITING_REPORT, MACHINE
 from models.service_orders.matching import candidates
 from models.service_orders.queries import pending_offer, queue, report_items_count, timeline, visits_of
 from models.service_orders.tables import ORDER_STATUS_LABELS, OrderStatus, ServiceOrder
@@ -53,13 +53,7 @@ async def order_queue(request: Request) -> HTTPResponse:
         now=moment,
         status_labels=ORDER_STATUS_LABELS,
         categories=ORDER_CATEGORIES,
-        waiting={
-            OrderStatus.SUBMITTED,
-            OrderStatus.MATCHING,
-            OrderStatus.OFFERED,
-            OrderStatus.ACCEPTED,
-            OrderStatus.IN_PROGRESS,
-        },
+        waiting=AWAITING_REPORT,
     )
 
 

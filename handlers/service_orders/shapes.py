@@ -13,7 +13,7 @@ from models.experts.tables import Expert
 from models.kernel.history import CaseEvent
 from models.orgs import Org
 from models.service_orders.deadline import DeadlineView, deadline_views
-from models.service_orders.machine import ACTION_LABELS, OPEN
+from models.service_orders.machine import ACTION_LABELS, AWAITING_REPORT
 from models.service_orders.matching import Candidate
 from models.service_orders.queries import pending_offer, report_items_count, timeline, visits_of
 from models.service_orders.report.summary import report_summary
@@ -180,7 +180,6 @@ async def orders_out(orders: list[ServiceOrder], at: datetime) -> list[OrderOut]
         await Expert.filter(id__in=list({o.expert_id for o in orders if o.expert_id})).values_list("id", "name")
     )
     views = await deadline_views([o.id for o in orders], at)
-    waiting = OPEN - {OrderStatus.DELIVERED}
     return [
         OrderOut(
             id=o.id,
@@ -194,7 +193,7 @@ async def orders_out(orders: list[ServiceOrder], at: datetime) -> list[OrderOut]
             deadline=_deadline(o, views[o.id]),
             expert=Ref(id=o.expert_id, name=experts[o.expert_id]) if o.expert_id else None,
             created_at=o.created_at,
-            waiting_minutes=int((at - o.created_at).total_seconds() // 60) if o.status in waiting else None,
+            waiting_minutes=int((at - o.created_at).total_seconds() // 60) if o.status in AWAITING_REPORT else None,
         )
         for o in orders
     ]

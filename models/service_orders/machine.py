@@ -22,6 +22,8 @@ CONTACT, EXPERT, STAFF, SYSTEM = "contact", "expert", "staff", "system"
 # Work has not started: the enterprise may still call it off itself.
 BEFORE_WORK = frozenset({S.SUBMITTED, S.MATCHING, S.OFFERED, S.ACCEPTED})
 OPEN = frozenset({*BEFORE_WORK, S.IN_PROGRESS, S.DELIVERED})
+# The enterprise is still waiting for its report: the queue shows how long.
+AWAITING_REPORT = OPEN - {S.DELIVERED}
 # The expert's work in hand: what counts against their capacity.
 ACTIVE_LOAD = frozenset({S.OFFERED, S.ACCEPTED, S.IN_PROGRESS})
 
