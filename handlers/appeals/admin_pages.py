@@ -9,32 +9,26 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
 from handlers.appeals.shapes import org_names
-from handlers.pages import args_of, form_value, listing, optional_date, page_guard, render
+from handlers.desk.queues import APPEALS
+from handlers.pages import form_value, listing, optional_date, page_guard, render
 from models.appeals import actions, queries
 from models.appeals.tables import STATUS_LABELS, AppealStatus
 from models.catalogue import APPEAL_TOPICS, PLATFORMS
 from models.errors import DomainError
 from models.kernel.permissions import Permission
+from server.clock import now
 
 bp = Blueprint("admin_pages_appeals")
-
-FILTERS = ("topic", "platform", "status", "from", "to")
 
 
 @bp.get("/appeals")
 @page_guard(Permission.APPEALS_READ)
 async def appeal_list(request: Request) -> HTTPResponse:
-    chosen = args_of(request, FILTERS)
+    moment = now()
+    chosen, query = await APPEALS.from_request(request, moment)
     day_from, day_to = optional_date(chosen["from"]), optional_date(chosen["to"])
     window = {"day_from": day_from.date() if day_from else None, "day_to": day_to.date() if day_to else None}
-    query = await queries.staff_appeals(
-        request.ctx.scope,
-        topic=chosen["topic"] if chosen["topic"] in APPEAL_TOPICS else None,
-        platform=chosen["platform"] if chosen["platform"] in PLATFORMS else None,
-        status=AppealStatus(chosen["status"]) if chosen["status"] in set(AppealStatus) else None,
-        **window,
-    )
-    page_of = await listing(request, query.order_by("-submitted_at", "-id"))
+    page_of = await listing(request, query)
     items = page_of["items"]
     tally = await queries.tally(request.ctx.scope, **window)
     return render(
@@ -52,6 +46,7 @@ async def appeal_list(request: Request) -> HTTPResponse:
         statuses=list(AppealStatus),
         status_labels=STATUS_LABELS,
         notice=request.args.get("notice", ""),
+        now=moment,
     )
 
 

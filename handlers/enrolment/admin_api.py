@@ -10,10 +10,11 @@ from sanic.response import HTTPResponse
 
 from handlers.enrolment.shapes import EnrolmentDetail, EnrolmentOut, enrolment_detail, enrolment_out, org_names
 from models.enrolment import actions, queries, tables
+from models.enrolment.queries import EnrolmentQueue
 from models.enrolment.tables import EnrolmentStatus
-from models.errors import DomainError
 from models.kernel.permissions import Permission
 from server.auth.guards import staff_required
+from server.clock import now
 from server.http import BoundedDateTime, DbId, PageQuery, Shape, documented, parse_body, parse_query, respond
 
 bp = Blueprint("admin_enrolment", url_prefix="/api/v1/admin/enrolments")
@@ -29,7 +30,10 @@ class AdminEnrolmentQuery(PageQuery):
     platform: str | None = Field(None, max_length=32)
     submitted_from: BoundedDateTime | None = None
     submitted_to: BoundedDateTime | None = None
-    q: str | None = Field(None, max_length=32, description="按申请人姓名搜索")
+    q: str | None = Field(None, max_length=32, description="按申请人姓名、手机号或身份证号末 4–6 位搜索")
+    queue: EnrolmentQueue | None = Field(
+        None, description="pending：待审核（含重新提交）；overdue：其中超过 3 天未审核"
+    )
     sort: Literal["submitted_at", "-submitted_at", "name", "-name"] = "-submitted_at"
 
 
@@ -84,6 +88,8 @@ async def list_enrolments(request: Request) -> HTTPResponse:
         submitted_from=query.submitted_from,
         submitted_to=query.submitted_to,
         q=query.q,
+        queue=query.queue,
+        at=now(),
     )
     total = await scoped.count()
     items = await scoped.order_by(SORTS[query.sort], "-id").offset(query.offset).limit(query.page_size)
@@ -150,11 +156,11 @@ async def reveal_id(request: Request, enrolment_id: int) -> HTTPResponse:
 @staff_required(Permission.ENROLMENTS_REVIEW)
 async def batch_approve(request: Request) -> HTTPResponse:
     body = parse_body(request, BatchIn)
-    results = []
-    for enrolment_id in dict.fromkeys(body.ids):
-        try:
-            await actions.approve(request.ctx.scope, enrolment_id, request.ctx.actor)
-            results.append(BatchResult(id=enrolment_id, ok=True))
-        except DomainError as exc:
-            results.append(BatchResult(id=enrolment_id, ok=False, code=exc.code, message=exc.message))
+    outcomes = await actions.decide_each(request.ctx.scope, body.ids, "approve", "", request.ctx.actor)
+    results = [
+        BatchResult(id=o.enrolment_id, ok=True)
+        if o.error is None
+        else BatchResult(id=o.enrolment_id, ok=False, code=o.error.code, message=o.error.message)
+        for o in outcomes
+    ]
     return respond(BatchOut(results=results))

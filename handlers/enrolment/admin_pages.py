@@ -3,17 +3,17 @@ the detail page with approve / reject / return and the audited "show full ID".""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
+from handlers.desk.queues import ENROLMENT_SORTS, ENROLMENTS, after_action, local_back, neighbours, queue_before
 from handlers.pages import (
     EXPORT_ROW_LIMIT,
-    args_of,
     form_value,
     form_values,
     listing,
-    optional_bool,
-    optional_date,
     optional_int,
     page_guard,
     render,
@@ -23,35 +23,16 @@ from handlers.pages import (
 from models.catalogue import OCCUPATIONS, PLATFORMS
 from models.enrolment import actions, queries, tables
 from models.enrolment.machine import MACHINE
+from models.enrolment.queries import QUEUE_LABELS, REVIEW_DUE
 from models.enrolment.tables import STATUS_LABELS, Enrolment, EnrolmentStatus
 from models.errors import DomainError, NotFound
 from models.kernel.history import history_of
 from models.kernel.permissions import Permission
 from models.orgs import Org
-from models.profiles.identity import mask_phone
+from models.profiles.identity import is_ascii_digits, mask_phone
+from server.clock import now
 
 bp = Blueprint("admin_pages_enrolments")
-
-FILTERS = ("status", "org_id", "gig", "occupation", "platform", "q", "from", "to", "sort")
-SORTS = {"-submitted_at": "最新提交", "submitted_at": "最早提交", "name": "姓名"}
-SORT_FIELDS = {"-submitted_at": "-submitted_at", "submitted_at": "submitted_at", "name": "real_name"}
-
-
-def _filtered(request: Request) -> tuple[dict[str, str], object]:
-    chosen = args_of(request, FILTERS)
-    status = chosen["status"] if chosen["status"] in {s.value for s in EnrolmentStatus} else None
-    query = queries.reviewable_enrolments(
-        request.ctx.scope,
-        status=EnrolmentStatus(status) if status else None,
-        org_id=optional_int(chosen["org_id"]),
-        is_gig_worker=optional_bool(chosen["gig"]),
-        occupation=chosen["occupation"] or None,
-        platform=chosen["platform"] or None,
-        submitted_from=optional_date(chosen["from"]),
-        submitted_to=optional_date(chosen["to"]),
-        q=chosen["q"] or None,
-    )
-    return chosen, query.order_by(SORT_FIELDS.get(chosen["sort"], "-submitted_at"), "-id")
 
 
 async def _org_names(ids: set[int]) -> dict[int, str]:
@@ -61,9 +42,8 @@ async def _org_names(ids: set[int]) -> dict[int, str]:
 @bp.get("/enrolments")
 @page_guard(Permission.ENROLMENTS_READ)
 async def enrolment_list(request: Request) -> HTTPResponse:
-    chosen, query = _filtered(request)
-    if (org_id := optional_int(chosen["org_id"])) is not None:
-        await request.ctx.scope.require(org_id)
+    moment = now()
+    chosen, query = await ENROLMENTS.from_request(request, moment)
     page_of = await listing(request, query)
     items = page_of["items"]
     return render(
@@ -76,17 +56,25 @@ async def enrolment_list(request: Request) -> HTTPResponse:
         statuses=list(EnrolmentStatus),
         occupations=OCCUPATIONS,
         platforms=PLATFORMS,
-        sorts=SORTS,
+        sorts=ENROLMENT_SORTS,
+        queues=QUEUE_LABELS,
         mask_phone=mask_phone,
         export_url=with_query(request, page=None).replace("/admin/enrolments", "/admin/enrolments/export", 1),
-        results=request.args.get("batch", ""),
+        back=with_query(request, batch=None, done=None, failed=None, notice=None),
+        scoped_org=await Org.get_or_none(id=optional_int(chosen["org_id"])) if chosen["org_id"] else None,
+        unscoped_url=with_query(request, org_id=None, page=None),
+        batch=batch_result(request),
+        notice=request.args.get("notice", ""),
+        now=moment,
+        review_due=REVIEW_DUE,
+        decisions=DECISION_LABELS,
     )
 
 
 @bp.get("/enrolments/export")
 @page_guard(Permission.ENROLMENTS_READ)
 async def enrolment_export(request: Request) -> HTTPResponse:
-    _, query = _filtered(request)
+    _, query = await ENROLMENTS.from_request(request, now())
     items = await query.limit(EXPORT_ROW_LIMIT)
     names = await _org_names({item.org_id for item in items})
     rows = (
@@ -121,26 +109,48 @@ async def enrolment_export(request: Request) -> HTTPResponse:
     return await xlsx(request, "入会申请.xlsx", "入会申请", header, rows)
 
 
-@bp.post("/enrolments/batch-approve")
+DECISION_LABELS = {"approve": "通过", "reject": "驳回", "return": "退回补充"}
+
+
+def batch_result(request: Request) -> dict[str, object] | None:
+    """What the last batch did, from the address it redirected to: counts and the ids that failed."""
+    action = request.args.get("batch", "")
+    if action not in DECISION_LABELS:
+        return None
+    failed = [part for part in request.args.get("failed", "").split(",") if part.isascii() and part.isdigit()]
+    done = request.args.get("done", "0")
+    return {
+        "label": DECISION_LABELS[action],
+        "done": int(done) if done.isascii() and done.isdigit() else 0,
+        "failed": failed,
+    }
+
+
+@bp.post("/enrolments/batch")
 @page_guard(Permission.ENROLMENTS_REVIEW)
-async def batch_approve(request: Request) -> HTTPResponse:
-    done, failed = 0, 0
-    ids = [optional_int(raw_id) for raw_id in form_values(request, "ids")]
-    for enrolment_id in dict.fromkeys(ids):
-        if enrolment_id is None:
-            continue
-        try:
-            await actions.approve(request.ctx.scope, enrolment_id, request.ctx.actor)
-            done += 1
-        except DomainError:
-            failed += 1
-    back = form_value(request, "back", "/admin/enrolments")
+async def batch_decide(request: Request) -> HTTPResponse:
+    """Approve, reject or return the selected applications one by one; without a selection (or
+    a reason where one is needed) nothing is done and the list says why."""
+    back = local_back(form_value(request, "back")) or ENROLMENTS.path
+    action = form_value(request, "action")
+    ids = [enrolment_id for raw in form_values(request, "ids") if (enrolment_id := optional_int(raw)) is not None]
     separator = "&" if "?" in back else "?"
-    return redirect(f"{back if back.startswith('/admin/') else '/admin/enrolments'}{separator}batch={done}-{failed}")
+    if action not in DECISION_LABELS:
+        return redirect(f"{back}{separator}notice=batch_unknown")
+    if not ids:
+        return redirect(f"{back}{separator}notice=batch_empty")
+    reason = form_value(request, "reason")
+    if action != "approve" and not reason:
+        return redirect(f"{back}{separator}notice=batch_reason")
+    outcomes = await actions.decide_each(request.ctx.scope, ids, action, reason, request.ctx.actor)
+    failed = ",".join(str(o.enrolment_id) for o in outcomes if o.error is not None)
+    done = sum(1 for o in outcomes if o.error is None)
+    return redirect(f"{back}{separator}{urlencode({'batch': action, 'done': done, 'failed': failed})}")
 
 
 async def _detail(request: Request, enrolment: Enrolment, **extra: object) -> HTTPResponse:
     org = await Org.get(id=enrolment.org_id)
+    around = await neighbours(request, ENROLMENTS.case_path, enrolment.id, now())
     history = await history_of(MACHINE.case_type, enrolment.id)
     return render(
         request,
@@ -154,6 +164,9 @@ async def _detail(request: Request, enrolment: Enrolment, **extra: object) -> HT
         occupation=queries.occupation_label(enrolment),
         platform=queries.platform_label(enrolment),
         reviewable=enrolment.status in tables.REVIEWABLE,
+        back=around.back,
+        prev_url=around.prev,
+        next_url=around.next,
         **extra,
     )
 
@@ -162,7 +175,10 @@ async def _detail(request: Request, enrolment: Enrolment, **extra: object) -> HT
 @page_guard(Permission.ENROLMENTS_READ)
 async def enrolment_detail(request: Request, enrolment_id: int) -> HTTPResponse:
     enrolment = await request.ctx.scope.get(Enrolment.all(), id=enrolment_id)
-    return await _detail(request, enrolment, notice=request.args.get("notice", ""))
+    done = request.args.get("done", "")
+    return await _detail(
+        request, enrolment, notice=request.args.get("notice", ""), done=done if is_ascii_digits(done) else ""
+    )
 
 
 @bp.post("/enrolments/<enrolment_id:int>/<action:str>")
@@ -171,6 +187,7 @@ async def decide(request: Request, enrolment_id: int, action: str) -> HTTPRespon
     if action not in {"approve", "reject", "return"}:
         raise NotFound("route.not_found", "请求的地址不存在")
     reason = form_value(request, "reason")
+    before = await queue_before(request, ENROLMENTS.case_path, now())
     try:
         if action == "approve":
             await actions.approve(request.ctx.scope, enrolment_id, request.ctx.actor)
@@ -183,7 +200,7 @@ async def decide(request: Request, enrolment_id: int, action: str) -> HTTPRespon
             raise
         enrolment = await request.ctx.scope.get(Enrolment.all(), id=enrolment_id)
         return await _detail(request, enrolment, error=exc.message, status=exc.status)
-    return redirect(f"/admin/enrolments/{enrolment_id}?notice={action}")
+    return redirect(await after_action(request, ENROLMENTS.case_path, enrolment_id, before, now(), action))
 
 
 @bp.post("/enrolments/<enrolment_id:int>/reveal-id")

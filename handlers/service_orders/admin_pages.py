@@ -4,12 +4,11 @@ warnings, each assigned in one click; cancelling with a reason."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
-from handlers.pages import args_of, form_value, listing, optional_int, page_guard, render
+from handlers.desk.queues import SERVICE_ORDERS, after_action, case_again, neighbours, queue_before
+from handlers.pages import form_value, listing, optional_int, page_guard, render, with_query
 from models.catalogue import EXPERT_TITLES, INDUSTRIES, ORDER_CATEGORIES, SKILLS, VISIT_PLACES
 from models.enterprises.tables import ENTERPRISE_STATUS_LABELS, Enterprise
 from models.errors import DomainError
@@ -20,8 +19,15 @@ from models.service_orders import actions
 from models.service_orders.deadline import DEADLINE_STATE_LABELS, deadline_views
 from models.service_orders.machine import ACTION_LABELS, AWAITING_REPORT, MACHINE
 from models.service_orders.matching import candidates
-from models.service_orders.queries import pending_offer, queue, report_items_count, timeline, visits_of
-from models.service_orders.tables import ORDER_STATUS_LABELS, OrderStatus, ServiceOrder
+from models.service_orders.queries import (
+    DEADLINE_FILTERS,
+    QUEUE_LABELS,
+    pending_offer,
+    report_items_count,
+    timeline,
+    visits_of,
+)
+from models.service_orders.tables import ORDER_STATUS_LABELS, ServiceOrder
 from server.clock import now
 
 bp = Blueprint("admin_pages_service_orders")
@@ -33,12 +39,9 @@ ACTOR_LABELS = {"contact": "企业", "expert": "专家", "system": "系统"}
 @bp.get("/service-orders")
 @page_guard(Permission.SERVICE_ORDERS_READ)
 async def order_queue(request: Request) -> HTTPResponse:
-    chosen = args_of(request, ("status", "q"))
     moment = now()
-    status = OrderStatus(chosen["status"]) if chosen["status"] in set(OrderStatus) else None
-    page_of = await listing(
-        request, queue(request.ctx.scope, status=status, q=chosen["q"][:100]).order_by("created_at", "id")
-    )
+    chosen, query = await SERVICE_ORDERS.from_request(request, moment)
+    page_of = await listing(request, query)
     items = page_of["items"]
     return render(
         request,
@@ -54,6 +57,11 @@ async def order_queue(request: Request) -> HTTPResponse:
         status_labels=ORDER_STATUS_LABELS,
         categories=ORDER_CATEGORIES,
         waiting=AWAITING_REPORT,
+        queues=QUEUE_LABELS,
+        deadline_labels=DEADLINE_STATE_LABELS,
+        deadline_filters=DEADLINE_FILTERS,
+        back=with_query(request, notice=None),
+        notice=request.args.get("notice", ""),
     )
 
 
@@ -63,6 +71,7 @@ async def order_page(request: Request, order_id: int) -> HTTPResponse:
     found = await request.ctx.scope.get(ServiceOrder.all(), id=order_id)
     moment = now()
     allowed = MACHINE.actions_from(found.status.value, "staff")
+    around = await neighbours(request, SERVICE_ORDERS.case_path, found.id, moment)
     return render(
         request,
         "admin/service_order_detail.html",
@@ -89,6 +98,11 @@ async def order_page(request: Request, order_id: int) -> HTTPResponse:
         titles=EXPERT_TITLES,
         places=VISIT_PLACES,
         error=request.args.get("error", ""),
+        notice=request.args.get("notice", ""),
+        done=optional_int(request.args.get("done", "")),
+        back=around.back,
+        prev_url=around.prev,
+        next_url=around.next,
     )
 
 
@@ -96,19 +110,20 @@ async def order_page(request: Request, order_id: int) -> HTTPResponse:
 @page_guard(Permission.SERVICE_ORDERS_HANDLE)
 async def act(request: Request, order_id: int, action: str) -> HTTPResponse:
     scope, actor = request.ctx.scope, request.ctx.actor
+    before = await queue_before(request, SERVICE_ORDERS.case_path, now())
     try:
         if action == "assign":
             expert_id = optional_int(form_value(request, "expert_id"))
             if expert_id is None:
-                return redirect(f"/admin/service-orders/{order_id}?error={quote('请选择专家')}")
+                return redirect(case_again(request, SERVICE_ORDERS.case_path, order_id, "请选择专家"))
             hours = request.app.ctx.settings.service_order_offer_hours
             await actions.assign_expert(scope, order_id, expert_id, actor, offer_hours=hours)
         elif action == "cancel":
             await actions.cancel_by_union(scope, order_id, form_value(request, "reason"), actor)
         else:
-            return redirect(f"/admin/service-orders/{order_id}?error={quote('没有这项操作')}")
+            return redirect(case_again(request, SERVICE_ORDERS.case_path, order_id, "没有这项操作"))
     except DomainError as exc:
         if exc.code == "record.not_found":  # the order is not theirs: the page does not exist
             raise
-        return redirect(f"/admin/service-orders/{order_id}?error={quote(exc.message)}")
-    return redirect(f"/admin/service-orders/{order_id}")
+        return redirect(case_again(request, SERVICE_ORDERS.case_path, order_id, exc.message))
+    return redirect(await after_action(request, SERVICE_ORDERS.case_path, order_id, before, now(), action))

@@ -9,7 +9,15 @@ from urllib.parse import quote
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
-from handlers.pages import args_of, form_value, listing, optional_int, page_guard, render
+from handlers.desk.queues import (
+    WARM_ASSIGNEES,
+    WARM_REQUESTS,
+    after_action,
+    case_again,
+    neighbours,
+    queue_before,
+)
+from handlers.pages import form_value, listing, optional_int, page_guard, render, with_query
 from models.errors import DomainError, Invalid
 from models.kernel.calendar import CalendarKind
 from models.kernel.permissions import Permission
@@ -17,15 +25,14 @@ from models.orgs import Org
 from models.warm_requests import actions
 from models.warm_requests.catalogue import REQUEST_TYPES, labelled, request_type
 from models.warm_requests.machine import MACHINE
-from models.warm_requests.queries import conversation, queue, timeline
+from models.warm_requests.queries import conversation, timeline
 from models.warm_requests.sla import effective_policies, set_policy, sla_views
-from models.warm_requests.tables import STATUS_LABELS, RequestStatus, WarmRequest
+from models.warm_requests.tables import OPEN, STATUS_LABELS, WarmRequest
 from server.clock import now
 
 bp = Blueprint("admin_pages_warm_requests")
 
 SLA_LABELS = {"on_track": "正常", "at_risk": "即将超时", "breached": "已超时", "paused": "暂停计时", "met": "已达标"}
-ASSIGNEE_LABELS = {"me": "我的", "none": "未分派"}
 ACTIONS = {"reply": actions.reply, "request-info": actions.request_info, "resolve": actions.resolve}
 CALENDAR_LABELS = {CalendarKind.WORKDAYS: "工作时间（法定节假日与调休）", CalendarKind.ALWAYS: "全天候（7×24 小时）"}
 
@@ -33,18 +40,9 @@ CALENDAR_LABELS = {CalendarKind.WORKDAYS: "工作时间（法定节假日与调�
 @bp.get("/warm-requests")
 @page_guard(Permission.WARM_REQUESTS_READ)
 async def request_queue(request: Request) -> HTTPResponse:
-    chosen = args_of(request, ("status", "assignee", "sla", "type"))
     moment = now()
-    query = queue(
-        request.ctx.scope,
-        request.ctx.staff,
-        at=moment,
-        status=RequestStatus(chosen["status"]) if chosen["status"] in set(RequestStatus) else None,
-        assignee=chosen["assignee"] if chosen["assignee"] in ASSIGNEE_LABELS else None,
-        sla_state=chosen["sla"] if chosen["sla"] in SLA_LABELS and chosen["sla"] != "met" else None,
-        request_type=chosen["type"] if chosen["type"] in REQUEST_TYPES else None,
-    )
-    page_of = await listing(request, query.order_by("created_at", "id"))
+    chosen, query = await WARM_REQUESTS.from_request(request, moment)
+    page_of = await listing(request, query)
     items = page_of["items"]
     names = dict(await Org.filter(id__in=list({r.org_id for r in items})).values_list("id", "name"))
     return render(
@@ -57,8 +55,11 @@ async def request_queue(request: Request) -> HTTPResponse:
         now=moment,
         status_labels=STATUS_LABELS,
         sla_labels=SLA_LABELS,
-        assignee_labels=ASSIGNEE_LABELS,
+        assignee_labels=WARM_ASSIGNEES,
         types=REQUEST_TYPES,
+        back=with_query(request, notice=None),
+        notice=request.args.get("notice", ""),
+        open_statuses={status.value for status in OPEN},
     )
 
 
@@ -67,6 +68,7 @@ async def request_queue(request: Request) -> HTTPResponse:
 async def request_detail(request: Request, request_id: int) -> HTTPResponse:
     found = await request.ctx.scope.get(WarmRequest.all(), id=request_id)
     moment = now()
+    around = await neighbours(request, WARM_REQUESTS.case_path, found.id, moment)
     return render(
         request,
         "admin/warm_request_detail.html",
@@ -81,6 +83,11 @@ async def request_detail(request: Request, request_id: int) -> HTTPResponse:
         status_labels=STATUS_LABELS,
         sla_labels=SLA_LABELS,
         error=request.args.get("error", ""),
+        notice=request.args.get("notice", ""),
+        done=optional_int(request.args.get("done", "")),
+        back=around.back,
+        prev_url=around.prev,
+        next_url=around.next,
     )
 
 
@@ -88,6 +95,7 @@ async def request_detail(request: Request, request_id: int) -> HTTPResponse:
 @page_guard(Permission.WARM_REQUESTS_HANDLE)
 async def act(request: Request, request_id: int, action: str) -> HTTPResponse:
     scope, actor = request.ctx.scope, request.ctx.actor
+    before = await queue_before(request, WARM_REQUESTS.case_path, now())
     try:
         if action == "claim":
             await actions.assign(scope, request_id, request.ctx.staff.id, actor)
@@ -96,14 +104,16 @@ async def act(request: Request, request_id: int, action: str) -> HTTPResponse:
         elif action == "escalate":
             await actions.escalate(scope, request_id, form_value(request, "content"), actor)
         else:
-            return redirect(f"/admin/warm-requests/{request_id}?error={quote('没有这项操作')}")
+            return redirect(case_again(request, WARM_REQUESTS.case_path, request_id, "没有这项操作"))
     except DomainError as exc:
         if exc.status == 404:
             raise
-        return redirect(f"/admin/warm-requests/{request_id}?error={quote(exc.message)}")
-    if action == "escalate":
+        return redirect(case_again(request, WARM_REQUESTS.case_path, request_id, exc.message))
+    if action in ("claim", "reply"):  # taking it on, or a turn of the conversation: the case goes on
+        return redirect(case_again(request, WARM_REQUESTS.case_path, request_id, ""))
+    if action == "escalate" and not before:
         return redirect("/admin/warm-requests")
-    return redirect(f"/admin/warm-requests/{request_id}")
+    return redirect(await after_action(request, WARM_REQUESTS.case_path, request_id, before, now(), action))
 
 
 @bp.get("/sla-policies")

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -14,7 +16,7 @@ from models.enrolment.machine import MACHINE
 from models.enrolment.notices import notice
 from models.enrolment.queries import not_found, own_query
 from models.enrolment.tables import OPEN, Enrolment
-from models.errors import Conflict, Invalid, NotFound
+from models.errors import Conflict, DomainError, Invalid, NotFound
 from models.kernel.machine import Step, begin, transition
 from models.membership.actions import admit
 from models.membership.tables import Membership, MembershipStatus
@@ -161,6 +163,32 @@ async def _decide(scope: StaffScope, enrolment_id: int, action: str, reason: str
         note=reason,
         effects=decide,
     )
+
+
+DECISIONS = ("approve", "reject", "return")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    enrolment_id: int
+    error: DomainError | None = None
+
+
+async def decide_each(
+    scope: StaffScope, enrolment_ids: list[int], action: str, reason: str, actor: Actor
+) -> list[Outcome]:
+    """A batch decision: each application through the machine on its own (its own transaction,
+    audit entry and notice), so one that was meanwhile decided or left the subtree fails alone."""
+    if action not in DECISIONS:
+        raise ValueError(action)
+    outcomes = []
+    for enrolment_id in dict.fromkeys(enrolment_ids):
+        try:
+            await _decide(scope, enrolment_id, action, reason, actor)
+            outcomes.append(Outcome(enrolment_id))
+        except DomainError as exc:
+            outcomes.append(Outcome(enrolment_id, exc))
+    return outcomes
 
 
 async def approve(scope: StaffScope, enrolment_id: int, actor: Actor) -> Enrolment:

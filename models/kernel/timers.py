@@ -30,7 +30,9 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from tortoise import fields
+from tortoise.expressions import Q
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from models.errors import Conflict, Invalid, NotFound
@@ -235,6 +237,23 @@ async def open_timer(case_type: str, case_id: int, kind: str) -> SlaTimer | None
     return await SlaTimer.filter(
         case_type=case_type, case_id=case_id, kind=kind, status__in=[TimerStatus.RUNNING, TimerStatus.PAUSED]
     ).first()
+
+
+def live_timers(case_type: str, state: SlaState, at: datetime, kind: str | None = None) -> QuerySet[SlaTimer]:
+    """Running or paused timers of a case type that are in `state` at `at`, decided in the
+    database (for a queue's filter as a subquery on `case_id`). Breached counts a breach already
+    alerted too, since a timer is alerted late when the sweep was behind. A case with several
+    timers may be in several of these sets: the caller ranks them (worst first)."""
+    timers = SlaTimer.filter(case_type=case_type, status__in=[TimerStatus.RUNNING, TimerStatus.PAUSED])
+    if kind is not None:
+        timers = timers.filter(kind=kind)
+    if state is SlaState.BREACHED:
+        return timers.filter(Q(status=TimerStatus.RUNNING, due_at__lte=at) | Q(breach_alerted_at__isnull=False))
+    if state is SlaState.PAUSED:
+        return timers.filter(status=TimerStatus.PAUSED)
+    if state is SlaState.AT_RISK:
+        return timers.filter(status=TimerStatus.RUNNING, risk_at__lte=at, due_at__gt=at)
+    raise ValueError(f"on track is what is in none of the other states, not a set of its own: {state}")
 
 
 async def timer_states(timers: Iterable[SlaTimer], at: datetime) -> list[TimerState]:

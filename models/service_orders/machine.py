@@ -24,6 +24,8 @@ BEFORE_WORK = frozenset({S.SUBMITTED, S.MATCHING, S.OFFERED, S.ACCEPTED})
 OPEN = frozenset({*BEFORE_WORK, S.IN_PROGRESS, S.DELIVERED})
 # The enterprise is still waiting for its report: the queue shows how long.
 AWAITING_REPORT = OPEN - {S.DELIVERED}
+# No expert holds it yet: the union has to offer it (the desk's "unassigned").
+AWAITING_DISPATCH = frozenset({S.SUBMITTED, S.MATCHING})
 # The expert's work in hand: what counts against their capacity.
 ACTIVE_LOAD = frozenset({S.OFFERED, S.ACCEPTED, S.IN_PROGRESS})
 

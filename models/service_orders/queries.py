@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from models.enterprises.queries import contact_scope
 from models.kernel.assignment import AssigneeKind, Assignment, AssignmentState, ExpertScope, current
 from models.kernel.history import CaseEvent, history_of
+from models.kernel.timers import SlaState, live_timers
 from models.orgs import in_subtree
 from models.scope import StaffScope
+from models.service_orders.deadline import KIND
+from models.service_orders.machine import AWAITING_DISPATCH, OPEN
 from models.service_orders.tables import CASE_TYPE, OrderStatus, ReportItem, ServiceOrder, Visit
 
 
@@ -27,11 +31,42 @@ def expert_orders(expert_id: int, status: OrderStatus | None = None) -> QuerySet
     return query.filter(status=status) if status is not None else query
 
 
-def queue(scope: StaffScope, *, status: OrderStatus | None = None, q: str = "") -> QuerySet[ServiceOrder]:
-    """The caseworker's orders in their subtree, by status, searched in title and enterprise name."""
+class OrderQueue(StrEnum):
+    DISPATCH = "dispatch"  # no expert holds it yet: the union must offer it
+    OPEN = "open"  # not yet delivered, confirmed, closed or cancelled
+
+
+QUEUE_STATUSES = {OrderQueue.DISPATCH: AWAITING_DISPATCH, OrderQueue.OPEN: OPEN}
+QUEUE_LABELS = {OrderQueue.DISPATCH: "待派单（含重新匹配）", OrderQueue.OPEN: "办理中"}
+# Of the deadline states, those a queue is filtered by (on track is the rest)
+DEADLINE_FILTERS = (SlaState.AT_RISK, SlaState.BREACHED)
+
+
+def queue(
+    scope: StaffScope,
+    *,
+    status: OrderStatus | None = None,
+    q: str = "",
+    group: OrderQueue | None = None,
+    deadline: SlaState | None = None,
+    at: datetime | None = None,
+) -> QuerySet[ServiceOrder]:
+    """The caseworker's orders in their subtree, by status or queue, by the state of their
+    deadline at `at` (at risk, breached), searched in title and enterprise name."""
     query = scope.restrict(ServiceOrder.all())
     if status is not None:
         query = query.filter(status=status)
+    if group is not None:
+        query = query.filter(status__in=list(QUEUE_STATUSES[group]))
+    if deadline is not None:
+        if at is None or deadline not in DEADLINE_FILTERS:
+            raise ValueError("a deadline filter is at risk or breached, at an instant")
+        breached = live_timers(CASE_TYPE, SlaState.BREACHED, at, KIND).values("case_id")
+        if deadline is SlaState.BREACHED:
+            query = query.filter(id__in=Subquery(breached))
+        else:
+            at_risk = live_timers(CASE_TYPE, SlaState.AT_RISK, at, KIND).values("case_id")
+            query = query.filter(id__in=Subquery(at_risk)).exclude(id__in=Subquery(breached))
     if q.strip():
         query = query.filter(Q(title__icontains=q.strip()) | Q(enterprise__name__icontains=q.strip()))
     return query

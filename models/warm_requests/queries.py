@@ -13,7 +13,7 @@ from models.orgs import in_subtree
 from models.scope import StaffScope, WorkerScope
 from models.warm_requests.machine import MACHINE
 from models.warm_requests.sla import filter_by_sla
-from models.warm_requests.tables import RequestStatus, WarmMessage, WarmRequest
+from models.warm_requests.tables import OPEN, RequestStatus, WarmMessage, WarmRequest
 
 
 def own_requests(user_id: int) -> QuerySet[WarmRequest]:
@@ -29,11 +29,15 @@ def queue(
     assignee: str | None = None,
     sla_state: str | None = None,
     request_type: str | None = None,
+    open_only: bool = False,
 ) -> QuerySet[WarmRequest]:
-    """The caseworker's queue in their subtree; `assignee` is `me` or `none`."""
+    """The caseworker's queue in their subtree; `assignee` is `me` or `none`; `open_only` leaves
+    out what is resolved, closed or withdrawn."""
     query = scope.restrict(WarmRequest.all())
     if status is not None:
         query = query.filter(status=status)
+    if open_only:
+        query = query.filter(status__in=list(OPEN))
     if request_type is not None:
         query = query.filter(request_type=request_type)
     if assignee == "me":

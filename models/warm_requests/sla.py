@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
 from models.audit import Actor, record
@@ -18,6 +18,7 @@ from models.kernel.timers import (
     SlaState,
     SlaTimer,
     TimerStatus,
+    live_timers,
     meet_timer,
     open_timer,
     pause_timer,
@@ -180,15 +181,7 @@ async def sla_views(request_ids: list[int], at: datetime) -> dict[int, SlaView]:
 
 def filter_by_sla(query: QuerySet[WarmRequest], state: str, at: datetime) -> QuerySet[WarmRequest]:
     """Requests whose SLA state at `at` is `state`, decided in the database (one subquery each)."""
-    timers = SlaTimer.filter(case_type=CASE_TYPE, status__in=[TimerStatus.RUNNING, TimerStatus.PAUSED])
-    breached = timers.filter(Q(status=TimerStatus.RUNNING, due_at__lte=at) | Q(breach_alerted_at__isnull=False))
-    paused = timers.filter(status=TimerStatus.PAUSED)
-    at_risk = timers.filter(status=TimerStatus.RUNNING, risk_at__lte=at, due_at__gt=at)
-    ids = {
-        "breached": breached,
-        "paused": paused,
-        "at_risk": at_risk,
-    }
+    ids = {name: live_timers(CASE_TYPE, SlaState(name), at) for name in ("breached", "paused", "at_risk")}
     query = query.filter(status__in=list(OPEN))
     excluded = {
         "breached": [],

@@ -37,3 +37,31 @@ if (progress) {
   };
   window.setTimeout(refresh, 1000);
 }
+
+// Batch forms: the button shows how many rows are selected and is disabled with none; its
+// confirmation names the count and the chosen action. Without script the server refuses an
+// empty selection itself.
+const selectedIn = (form, name) => form.querySelectorAll(`input[type=checkbox][name="${name}"]:checked`).length;
+const countBatch = (form) => {
+  for (const button of form.querySelectorAll("[data-batch-count]")) {
+    const n = selectedIn(form, button.dataset.batchCount);
+    button.disabled = n === 0;
+    const shown = button.querySelector("[data-selected-count]");
+    if (shown) shown.textContent = `（${n} 份）`;
+  }
+};
+document.addEventListener("change", (event) => {
+  const form = event.target.closest("form");
+  if (form) countBatch(form);
+});
+for (const button of document.querySelectorAll("[data-batch-count]")) countBatch(button.form);
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-batch-count]");
+  if (!button) return;
+  const n = selectedIn(button.form, button.dataset.batchCount);
+  const action = button.form.querySelector("select[name=action]");
+  const label = action ? action.selectedOptions[0].textContent : "办理";
+  if (n === 0 || !window.confirm(button.dataset.confirmCount.replace("{n}", n).replace("{action}", label))) {
+    event.preventDefault();
+  }
+});

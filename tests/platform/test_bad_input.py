@@ -146,7 +146,19 @@ async def test_admin_page_numbers_are_ascii_digits_in_range(
 
 
 PAGE_FILTERS = {
-    "/admin/enrolments": ("status", "org_id", "gig", "occupation", "platform", "q", "from", "to", "sort", "page"),
+    "/admin/enrolments": (
+        "queue",
+        "status",
+        "org_id",
+        "gig",
+        "occupation",
+        "platform",
+        "q",
+        "from",
+        "to",
+        "sort",
+        "page",
+    ),
     "/admin/enrolments/export": ("org_id", "occupation", "from", "to"),
     "/admin/members": ("status", "org_id", "gig", "occupation", "platform", "q", "sort", "page"),
     "/admin/audit": ("actor", "action", "object_type", "from", "to", "page"),
@@ -172,14 +184,15 @@ async def test_batch_approve_with_an_impossible_id_approves_nothing(
     pages, csrf = admin_pages
     for junk in (str(HUGE), "²", "abc"):
         answer = await pages.post(
-            "/admin/enrolments/batch-approve", data={"ids": [str(enrolment_id), junk], "csrf_token": csrf}
+            "/admin/enrolments/batch",
+            data={"action": "approve", "ids": [str(enrolment_id), junk], "csrf_token": csrf},
         )
         assert_error_page(answer, 422)
     assert (await Enrolment.get(id=enrolment_id)).status == EnrolmentStatus.SUBMITTED
     approved = await pages.post(
-        "/admin/enrolments/batch-approve", data={"ids": [str(enrolment_id)], "csrf_token": csrf}
+        "/admin/enrolments/batch", data={"action": "approve", "ids": [str(enrolment_id)], "csrf_token": csrf}
     )
-    assert approved.status_code == 302 and approved.headers["location"].endswith("batch=1-0")
+    assert approved.status_code == 302 and approved.headers["location"].endswith("batch=approve&done=1&failed=")
 
 
 async def test_out_of_range_path_ids_are_authenticated_first(api: httpx.AsyncClient, staff_token: str) -> None:
