@@ -19,7 +19,7 @@ from handlers.audit import admin_api as audit_api
 from handlers.audit import admin_pages as audit_pages
 from handlers.auth import staff_api, staff_pages, worker
 from handlers.calendar import admin_api as calendar_api
-from handlers.desk import home_page
+from handlers.desk import home_page, saved_filters_pages
 from handlers.engagements import admin_api as engagements_api
 from handlers.engagements import admin_pages as engagements_pages
 from handlers.engagements import worker as engagements_worker
@@ -102,6 +102,7 @@ API = (
 ADMIN_PAGES = (
     staff_pages,
     home_page,
+    saved_filters_pages,
     enrolment_pages,
     membership_pages,
     appeals_pages,

@@ -27,4 +27,5 @@ MODEL_MODULES = [
     "models.service_orders.tables",
     "models.engagements.tables",
     "models.unions.tables",
+    "models.desk.saved_filters",
 ]

@@ -10,10 +10,11 @@ from sanic.response import HTTPResponse, redirect
 
 from handlers.appeals.shapes import org_names
 from handlers.desk.queues import APPEALS
-from handlers.pages import form_value, listing, optional_date, page_guard, render
+from handlers.pages import form_value, listing, optional_date, page_guard, render, with_query
 from models.appeals import actions, queries
 from models.appeals.tables import STATUS_LABELS, AppealStatus
 from models.catalogue import APPEAL_TOPICS, PLATFORMS
+from models.desk.saved_filters import saved_by
 from models.errors import DomainError
 from models.kernel.permissions import Permission
 from server.clock import now
@@ -47,6 +48,8 @@ async def appeal_list(request: Request) -> HTTPResponse:
         status_labels=STATUS_LABELS,
         notice=request.args.get("notice", ""),
         now=moment,
+        saved=await saved_by(request.ctx.staff, "/admin/appeals"),
+        back=with_query(request, notice=None),
     )
 
 

@@ -14,6 +14,7 @@ from handlers.desk.queues import APPEALS, ENROLMENTS, SERVICE_ORDERS, WARM_REQUE
 from handlers.notifications.shapes import case_page
 from handlers.pages import page_guard, render
 from models.enrolment.queries import weekly_submissions
+from models.desk.saved_filters import saved_by
 from models.kernel.permissions import Permission, may
 from models.kernel.ratings import rating_figures, satisfaction
 from models.membership.queries import subtree_figures
@@ -112,6 +113,7 @@ async def home(request: Request) -> HTTPResponse:
         "admin/home.html",
         org=org,
         desk=await desk_cards(request),
+        saved=await saved_by(request.ctx.staff),
         failed_notifications=failed_notifications,
         figures=figures,
         weekly=weekly,

@@ -22,14 +22,13 @@ from sanic import Request
 from tortoise.queryset import QuerySet
 
 from handlers.pages import args_of, optional_bool, optional_date, optional_int
-from models.accounts import StaffAccount
 from models.appeals.queries import staff_appeals
 from models.appeals.tables import AppealStatus
 from models.catalogue import APPEAL_TOPICS, PLATFORMS
 from models.enrolment.queries import EnrolmentQueue, reviewable_enrolments
 from models.enrolment.tables import EnrolmentStatus
 from models.kernel.timers import SlaState
-from models.scope import StaffScope
+from models.profiles.search import person_match
 from models.service_orders.queries import DEADLINE_FILTERS, OrderQueue
 from models.service_orders.queries import queue as order_queue
 from models.service_orders.tables import OrderStatus
@@ -37,7 +36,7 @@ from models.warm_requests.catalogue import REQUEST_TYPES
 from models.warm_requests.queries import queue as warm_queue
 from models.warm_requests.tables import RequestStatus
 
-Build = Callable[[StaffScope, StaffAccount, Mapping[str, str], datetime], Awaitable[QuerySet[Any]]]
+Build = Callable[[Request, Mapping[str, str], datetime], Awaitable[QuerySet[Any]]]
 
 ENROLMENT_SORTS = {"-submitted_at": "最新提交", "submitted_at": "最早提交", "name": "姓名"}
 _ENROLMENT_ORDER = {"-submitted_at": "-submitted_at", "submitted_at": "submitted_at", "name": "real_name"}
@@ -50,7 +49,8 @@ def _choice(value: str, allowed: object) -> str | None:
     return value if value and value in allowed else None  # type: ignore[operator]
 
 
-async def _enrolments(scope: StaffScope, staff: StaffAccount, chosen: Mapping[str, str], at: datetime) -> QuerySet[Any]:
+async def _enrolments(request: Request, chosen: Mapping[str, str], at: datetime) -> QuerySet[Any]:
+    scope = request.ctx.scope
     status = _choice(chosen["status"], {s.value for s in EnrolmentStatus})
     queue = _choice(chosen["queue"], {q.value for q in EnrolmentQueue})
     org_id = optional_int(chosen["org_id"])
@@ -65,20 +65,18 @@ async def _enrolments(scope: StaffScope, staff: StaffAccount, chosen: Mapping[st
         platform=chosen["platform"] or None,
         submitted_from=optional_date(chosen["from"]),
         submitted_to=optional_date(chosen["to"]),
-        q=chosen["q"] or None,
+        match=person_match(chosen["q"], request.app.ctx.cipher) if chosen["q"] else None,
         queue=EnrolmentQueue(queue) if queue else None,
         at=at,
     )
     return query.order_by(_ENROLMENT_ORDER.get(chosen["sort"], "-submitted_at"), "-id")
 
 
-async def _warm_requests(
-    scope: StaffScope, staff: StaffAccount, chosen: Mapping[str, str], at: datetime
-) -> QuerySet[Any]:
+async def _warm_requests(request: Request, chosen: Mapping[str, str], at: datetime) -> QuerySet[Any]:
     status = _choice(chosen["status"], {s.value for s in RequestStatus})
     query = warm_queue(
-        scope,
-        staff,
+        request.ctx.scope,
+        request.ctx.staff,
         at=at,
         status=RequestStatus(status) if status else None,
         open_only=chosen["status"] == OPEN_STATUS,
@@ -89,14 +87,12 @@ async def _warm_requests(
     return query.order_by("created_at", "id")
 
 
-async def _service_orders(
-    scope: StaffScope, staff: StaffAccount, chosen: Mapping[str, str], at: datetime
-) -> QuerySet[Any]:
+async def _service_orders(request: Request, chosen: Mapping[str, str], at: datetime) -> QuerySet[Any]:
     status = _choice(chosen["status"], {s.value for s in OrderStatus})
     group = _choice(chosen["queue"], {q.value for q in OrderQueue})
     deadline = _choice(chosen["deadline"], {s.value for s in DEADLINE_FILTERS})
     query = order_queue(
-        scope,
+        request.ctx.scope,
         status=OrderStatus(status) if status else None,
         q=chosen["q"][:100],
         group=OrderQueue(group) if group else None,
@@ -106,11 +102,11 @@ async def _service_orders(
     return query.order_by("created_at", "id")
 
 
-async def _appeals(scope: StaffScope, staff: StaffAccount, chosen: Mapping[str, str], at: datetime) -> QuerySet[Any]:
+async def _appeals(request: Request, chosen: Mapping[str, str], at: datetime) -> QuerySet[Any]:
     day_from, day_to = optional_date(chosen["from"]), optional_date(chosen["to"])
     status = _choice(chosen["status"], {s.value for s in AppealStatus})
     query = await staff_appeals(
-        scope,
+        request.ctx.scope,
         topic=_choice(chosen["topic"], APPEAL_TOPICS),
         platform=_choice(chosen["platform"], PLATFORMS),
         status=AppealStatus(status) if status else None,
@@ -131,11 +127,11 @@ class Queue:
         return {name: (args.get(name) or "").strip() for name in self.filters}
 
     async def rows(self, request: Request, args: Mapping[str, str], at: datetime) -> QuerySet[Any]:
-        return await self.build(request.ctx.scope, request.ctx.staff, self.chosen(args), at)
+        return await self.build(request, self.chosen(args), at)
 
     async def from_request(self, request: Request, at: datetime) -> tuple[dict[str, str], QuerySet[Any]]:
         chosen = args_of(request, self.filters)
-        return chosen, await self.build(request.ctx.scope, request.ctx.staff, chosen, at)
+        return chosen, await self.build(request, chosen, at)
 
     def url(self, args: Mapping[str, str]) -> str:
         kept = {name: value for name, value in self.chosen(args).items() if value}

@@ -13,6 +13,7 @@ from models.enrolment import actions, queries, tables
 from models.enrolment.queries import EnrolmentQueue
 from models.enrolment.tables import EnrolmentStatus
 from models.kernel.permissions import Permission
+from models.profiles.search import person_match
 from server.auth.guards import staff_required
 from server.clock import now
 from server.http import BoundedDateTime, DbId, PageQuery, Shape, documented, parse_body, parse_query, respond
@@ -87,7 +88,7 @@ async def list_enrolments(request: Request) -> HTTPResponse:
         platform=query.platform,
         submitted_from=query.submitted_from,
         submitted_to=query.submitted_to,
-        q=query.q,
+        match=person_match(query.q, request.app.ctx.cipher) if query.q else None,
         queue=query.queue,
         at=now(),
     )

@@ -21,6 +21,7 @@ from handlers.pages import (
     xlsx,
 )
 from models.catalogue import OCCUPATIONS, PLATFORMS
+from models.desk.saved_filters import saved_by
 from models.enrolment import actions, queries, tables
 from models.enrolment.machine import MACHINE
 from models.enrolment.queries import QUEUE_LABELS, REVIEW_DUE
@@ -68,6 +69,7 @@ async def enrolment_list(request: Request) -> HTTPResponse:
         now=moment,
         review_due=REVIEW_DUE,
         decisions=DECISION_LABELS,
+        saved=await saved_by(request.ctx.staff, "/admin/enrolments"),
     )
 
 

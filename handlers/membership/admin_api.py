@@ -21,6 +21,7 @@ from models.membership.tables import (
     MembershipStatus,
 )
 from models.profiles.identity import mask_phone
+from models.profiles.search import person_match
 from models.service_orders.queries import figures as service_order_figures
 from models.warm_requests.queries import figures as warm_figures
 from server.auth.guards import staff_required
@@ -36,7 +37,7 @@ class MemberQuery(PageQuery):
     is_gig_worker: bool | None = None
     occupation: str | None = Field(None, max_length=32)
     platform: str | None = Field(None, max_length=32)
-    q: str | None = Field(None, max_length=32, description="姓名或会员号")
+    q: str | None = Field(None, max_length=32, description="姓名、会员号、手机号或身份证号（可只输末 4–6 位）")
     sort: Literal["joined_at", "-joined_at", "member_no"] = "-joined_at"
 
 
@@ -174,7 +175,15 @@ async def list_members(request: Request) -> HTTPResponse:
     query = parse_query(request, MemberQuery)
     members, total = await member_list(
         request.ctx.scope,
-        MemberFilter(query.status, query.org_id, query.is_gig_worker, query.occupation, query.platform, query.q),
+        MemberFilter(
+            query.status,
+            query.org_id,
+            query.is_gig_worker,
+            query.occupation,
+            query.platform,
+            query.q,
+            person_match(query.q, request.app.ctx.cipher) if query.q else None,
+        ),
     )
     page = await members.order_by(query.sort, "-id").offset(query.offset).limit(query.page_size)
     return respond(MemberPage(items=[member_out(member) for member in page], total=total))

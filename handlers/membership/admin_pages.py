@@ -19,11 +19,13 @@ from handlers.pages import (
     xlsx,
 )
 from models.catalogue import OCCUPATIONS, PLATFORMS, label_of
+from models.desk.saved_filters import saved_by
 from models.kernel.permissions import Permission
 from models.membership.queries import MemberFilter, member_list
 from models.membership.tables import MEMBERSHIP_STATUS_LABELS, Membership, MembershipChange, MembershipStatus
 from models.orgs import Org
 from models.profiles.identity import mask_phone
+from models.profiles.search import person_match
 
 bp = Blueprint("admin_pages_members")
 FILTERS = ("status", "org_id", "gig", "occupation", "platform", "q", "sort")
@@ -43,6 +45,7 @@ async def _filtered(request: Request) -> tuple[dict[str, str], QuerySet[Membersh
             chosen["occupation"] or None,
             chosen["platform"] or None,
             chosen["q"] or None,
+            person_match(chosen["q"], request.app.ctx.cipher) if chosen["q"] else None,
         ),
     )
     return chosen, query.order_by(chosen["sort"] if chosen["sort"] in SORTS else "-joined_at", "-id"), total
@@ -69,6 +72,11 @@ async def member_page(request: Request) -> HTTPResponse:
         mask_phone=mask_phone,
         label_of=label_of,
         export_url=with_query(request, page=None).replace("/admin/members", "/admin/members/export", 1),
+        scoped_org=await Org.get_or_none(id=optional_int(chosen["org_id"])) if chosen["org_id"] else None,
+        unscoped_url=with_query(request, org_id=None, page=None),
+        saved=await saved_by(request.ctx.staff, "/admin/members"),
+        back=with_query(request, notice=None),
+        notice=request.args.get("notice", ""),
     )
 
 

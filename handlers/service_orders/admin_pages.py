@@ -10,6 +10,7 @@ from sanic.response import HTTPResponse, redirect
 from handlers.desk.queues import SERVICE_ORDERS, after_action, case_again, neighbours, queue_before
 from handlers.pages import form_value, listing, optional_int, page_guard, render, with_query
 from models.catalogue import EXPERT_TITLES, INDUSTRIES, ORDER_CATEGORIES, SKILLS, VISIT_PLACES
+from models.desk.saved_filters import saved_by
 from models.enterprises.tables import ENTERPRISE_STATUS_LABELS, Enterprise
 from models.errors import DomainError
 from models.experts.tables import Expert
@@ -60,6 +61,7 @@ async def order_queue(request: Request) -> HTTPResponse:
         queues=QUEUE_LABELS,
         deadline_labels=DEADLINE_STATE_LABELS,
         deadline_filters=DEADLINE_FILTERS,
+        saved=await saved_by(request.ctx.staff, "/admin/service-orders"),
         back=with_query(request, notice=None),
         notice=request.args.get("notice", ""),
     )

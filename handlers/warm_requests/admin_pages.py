@@ -18,6 +18,7 @@ from handlers.desk.queues import (
     queue_before,
 )
 from handlers.pages import form_value, listing, optional_int, page_guard, render, with_query
+from models.desk.saved_filters import saved_by
 from models.errors import DomainError, Invalid
 from models.kernel.calendar import CalendarKind
 from models.kernel.permissions import Permission
@@ -60,6 +61,7 @@ async def request_queue(request: Request) -> HTTPResponse:
         back=with_query(request, notice=None),
         notice=request.args.get("notice", ""),
         open_statuses={status.value for status in OPEN},
+        saved=await saved_by(request.ctx.staff, "/admin/warm-requests"),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from models.accounts import User
@@ -39,10 +40,6 @@ def in_queue(query: QuerySet[Enrolment], queue: EnrolmentQueue, at: datetime) ->
     return query
 
 
-def is_overdue(enrolment: Enrolment, at: datetime) -> bool:
-    return enrolment.status in REVIEWABLE and enrolment.submitted_at < at - REVIEW_DUE
-
-
 def own_enrolments(user: User) -> QuerySet[Enrolment]:
     return WorkerScope(user.id).restrict(Enrolment.all())
 
@@ -72,12 +69,13 @@ def reviewable_enrolments(
     platform: str | None = None,
     submitted_from: datetime | None = None,
     submitted_to: datetime | None = None,
-    q: str | None = None,
+    match: Q | None = None,
     queue: EnrolmentQueue | None = None,
     at: datetime | None = None,
 ) -> QuerySet[Enrolment]:
     """The caseworker's applications by filter; `queue` (pending or overdue at the instant `at`)
-    narrows further, so a status filter beside it can only select within the queue."""
+    narrows further, so a status filter beside it can only select within the queue; `match` is
+    what the search box found (models/profiles/search.py)."""
     query = scope.restrict(Enrolment.all())
     if queue is not None:
         if at is None:
@@ -94,9 +92,7 @@ def reviewable_enrolments(
         "submitted_at__lt": submitted_to,
     }
     query = query.filter(**{key: value for key, value in filters.items() if value is not None})
-    if q:
-        query = query.filter(real_name__icontains=q.strip())
-    return query
+    return query.filter(match) if match is not None else query
 
 
 def occupation_label(enrolment: Enrolment) -> str:

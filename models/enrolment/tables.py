@@ -54,6 +54,7 @@ class Enrolment(Model):
     id_key_id = fields.CharField(max_length=16)
     id_ciphertext = fields.CharField(max_length=128)
     id_masked = fields.CharField(max_length=18)
+    id_tail_key = fields.CharField(max_length=64, default="", db_index=True)  # searching by an ID tail
     occupation = fields.CharField(max_length=32)
     occupation_other = fields.CharField(max_length=32, default="")
     platform = fields.CharField(max_length=32, default="none")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from models.catalogue import OCCUPATIONS, PLATFORMS, label_of
@@ -67,7 +68,8 @@ class MemberFilter:
     is_gig_worker: bool | None = None
     occupation: str | None = None
     platform: str | None = None
-    q: str | None = None  # a member number, or part of a name
+    q: str | None = None  # a member number, or what `search` is made of
+    search: Q | None = None  # a name, phone or ID number (tail), models/profiles/search.py
 
 
 async def member_list(scope: StaffScope, chosen: MemberFilter) -> tuple[QuerySet[Membership], int]:
@@ -86,7 +88,9 @@ async def member_list(scope: StaffScope, chosen: MemberFilter) -> tuple[QuerySet
     query = query.filter(**{key: value for key, value in filters.items() if value is not None})
     text = ascii_form(chosen.q or "").strip()
     if text:
-        query = query.filter(member_no=text) if is_ascii_digits(text) else query.filter(real_name__icontains=text)
+        by_number = Q(member_no=text) if is_ascii_digits(text) else None
+        found = [condition for condition in (by_number, chosen.search) if condition is not None]
+        query = query.filter(Q(*found, join_type=Q.OR)) if found else query.filter(real_name__icontains=text)
     total = None
     if chosen.status == MembershipStatus.ACTIVE and not text:
         total = await active_member_total(

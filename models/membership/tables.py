@@ -40,6 +40,7 @@ class Membership(Model):
     active_key = fields.CharField(max_length=64, null=True, unique=True)
     real_name = fields.CharField(max_length=32)
     id_masked = fields.CharField(max_length=18)
+    id_tail_key = fields.CharField(max_length=64, default="", db_index=True)  # searching by an ID tail
     phone = fields.CharField(max_length=11)
     is_gig_worker = fields.BooleanField()
     occupation = fields.CharField(max_length=32)

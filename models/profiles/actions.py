@@ -11,7 +11,7 @@ from models.accounts import User
 from models.audit import Actor, record
 from models.catalogue import OCCUPATIONS, PLATFORMS, check_choice
 from models.errors import Conflict, Invalid
-from models.profiles.identity import mask_id_number, normalise_id_number, normalise_phone
+from models.profiles.identity import id_tail, mask_id_number, normalise_id_number, normalise_phone
 from models.profiles.tables import ID_CONTEXT, WorkerProfile
 from server.clock import now
 from server.crypto import IdCipher
@@ -65,6 +65,7 @@ async def save_profile(user: User, data: ProfileInput, cipher: IdCipher, actor: 
         "id_ciphertext": sealed.ciphertext,
         "id_blind_index": blind_index,
         "id_masked": mask_id_number(id_number),
+        "id_tail_key": cipher.blind_index(id_tail(id_number)),
         "occupation": occupation,
         "occupation_other": occupation_other,
         "platform": platform,

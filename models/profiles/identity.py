@@ -73,3 +73,22 @@ def mask_name(name: str) -> str:
     if len(name) == 2:
         return f"{name[0]}*"
     return f"{name[0]}{'*' * (len(name) - 2)}{name[-1]}"
+
+
+ID_TAIL_LENGTH = 6  # the longest tail a caseworker searches by; the mask shows the last four
+_ID_TAIL_SHAPE = re.compile(r"^[0-9]{3,6}X?$|^[0-9]{4,6}$")
+
+
+def id_tail(number: str) -> str:
+    """What the tail index of an ID number is made of (namespaced, so it never equals the
+    blind index of a whole number)."""
+    return f"tail:{number[-ID_TAIL_LENGTH:]}"
+
+
+def searched_tail(raw: str) -> str | None:
+    """A search box's text as the last 4 to 6 characters of an ID number or a phone (full-width
+    digits and a lower-case x too), or None when it is not one."""
+    text = ascii_form(raw).strip().upper()
+    if 4 <= len(text) <= ID_TAIL_LENGTH and _ID_TAIL_SHAPE.match(text):
+        return text
+    return None

@@ -45,7 +45,7 @@ class IdentityRepair:
 ORG_COLUMN = {"enrolments": "org_id", "memberships": "org_id", "orgs": "id"}
 
 
-class _Sql:
+class Sql:
     """Queries written with `?` placeholders, sent in the client's own dialect."""
 
     def __init__(self, client: BaseDBAsyncClient) -> None:
@@ -66,7 +66,7 @@ class _Sql:
 
 
 async def repair_stored_identities(client: BaseDBAsyncClient, cipher: IdCipher) -> IdentityRepair:
-    sql, report = _Sql(client), IdentityRepair()
+    sql, report = Sql(client), IdentityRepair()
     for old_key, number in (await _collect_rekeys(sql, cipher, report)).items():
         await _rekey_person(sql, cipher, old_key, number, report)
     for table in PHONES:
@@ -78,11 +78,11 @@ async def repair_stored_identities(client: BaseDBAsyncClient, cipher: IdCipher) 
     return report
 
 
-async def _collect_rekeys(sql: _Sql, cipher: IdCipher, report: IdentityRepair) -> dict[str, str]:
+async def _collect_rekeys(sql: Sql, cipher: IdCipher, report: IdentityRepair) -> dict[str, str]:
     """old blind index -> the ASCII number, from every row that holds a ciphertext."""
     rekeys: dict[str, str] = {}
     for table, key_column in SEALED:
-        async for rows in _batches(sql, table, f"{key_column} AS person, id_key_id, id_ciphertext"):
+        async for rows in batches(sql, table, f"{key_column} AS person, id_key_id, id_ciphertext"):
             for row in rows:
                 number = cipher.open(Sealed(row["id_key_id"], row["id_ciphertext"]), ID_CONTEXT)
                 if number.isascii():
@@ -95,7 +95,7 @@ async def _collect_rekeys(sql: _Sql, cipher: IdCipher, report: IdentityRepair) -
     return rekeys
 
 
-async def _rekey_person(sql: _Sql, cipher: IdCipher, old_key: str, number: str, report: IdentityRepair) -> None:
+async def _rekey_person(sql: Sql, cipher: IdCipher, old_key: str, number: str, report: IdentityRepair) -> None:
     new_key = cipher.blind_index(number)
     taken = await sql.rows(
         "SELECT 1 AS taken FROM worker_profiles WHERE id_blind_index = ?"
@@ -138,8 +138,8 @@ async def _rekey_person(sql: _Sql, cipher: IdCipher, old_key: str, number: str, 
     report.people_rekeyed += 1
 
 
-async def _fix_digits(sql: _Sql, table: str, column: str, report: IdentityRepair, *, unique: bool = False) -> None:
-    async for rows in _batches(sql, table, f"{column} AS value"):
+async def _fix_digits(sql: Sql, table: str, column: str, report: IdentityRepair, *, unique: bool = False) -> None:
+    async for rows in batches(sql, table, f"{column} AS value"):
         for row in rows:
             if row["value"].isascii():
                 continue
@@ -153,7 +153,7 @@ async def _fix_digits(sql: _Sql, table: str, column: str, report: IdentityRepair
                 report.fixed[column] += 1
 
 
-async def _batches(sql: _Sql, table: str, columns: str) -> AsyncIterator[list[dict[str, Any]]]:
+async def batches(sql: Sql, table: str, columns: str) -> AsyncIterator[list[dict[str, Any]]]:
     last = 0
     while True:
         rows = await sql.rows(f"SELECT id, {columns} FROM {table} WHERE id > ? ORDER BY id LIMIT {BATCH}", last)
@@ -163,7 +163,7 @@ async def _batches(sql: _Sql, table: str, columns: str) -> AsyncIterator[list[di
         last = rows[-1]["id"]
 
 
-async def _needs_review(sql: _Sql, report: IdentityRepair, table: str, row_id: int, why: str) -> None:
+async def _needs_review(sql: Sql, report: IdentityRepair, table: str, row_id: int, why: str) -> None:
     """One audit entry per row, however often the repair runs, addressed to the row's union."""
     report.needs_review.append(f"{table}:{row_id}")
     seen = await sql.rows(
@@ -182,7 +182,7 @@ async def _needs_review(sql: _Sql, report: IdentityRepair, table: str, row_id: i
 
 
 async def _audit(
-    sql: _Sql, action: str, object_type: str, object_id: str, after: dict[str, str], org_id: int | None = None
+    sql: Sql, action: str, object_type: str, object_id: str, after: dict[str, str], org_id: int | None = None
 ) -> None:
     await sql.run(
         "INSERT INTO audit_entries (actor_kind, actor_name, action, object_type, object_id, org_id, ip, request_id,"

@@ -24,6 +24,7 @@ class WorkerProfile(Model):
     id_ciphertext = fields.CharField(max_length=128)
     id_blind_index = fields.CharField(max_length=64, db_index=True)
     id_masked = fields.CharField(max_length=18)
+    id_tail_key = fields.CharField(max_length=64, default="")  # blind index of the last 6 characters
     occupation = fields.CharField(max_length=32)
     occupation_other = fields.CharField(max_length=32, default="")
     platform = fields.CharField(max_length=32, default="none")
