@@ -33,6 +33,9 @@ async def test_a_caseworker_works_a_request_from_the_queue(
     await page.wait_for_selector("text=已联系配送站，正在核实")
     await page.fill("form[action$='/resolve'] textarea", "配送站已补发")
     await page.click("form[action$='/resolve'] button")
+    # Opened from the unassigned queue, which it left when claimed: done, the queue is empty.
+    await page.wait_for_selector("text=这个队列已全部办理完毕")
+    await page.goto(f"/admin/warm-requests/{created['id']}")
     await page.wait_for_selector("h1 >> text=已办结")
     await page.screenshot(path=screenshots / "warm-request-detail.png", full_page=True)
     stored = await WarmRequest.get(id=created["id"])
