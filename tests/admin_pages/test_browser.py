@@ -36,7 +36,7 @@ async def test_approve_from_the_list_and_see_the_message_delivered(
     await page.screenshot(path=screenshots / "enrolments.png", full_page=True)
     await page.check(f"input[name=ids][value='{enrolment_id}']")
     page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
-    await page.click("text=批量办理所选")
+    await page.click("button[data-batch-count]")
     await page.wait_for_selector("text=批量通过：成功 1 份")
     assert (await Enrolment.get(id=enrolment_id)).status == "approved"
     messages = await eventually(lambda: sandbox_messages(sandbox, openid), within=5)

@@ -45,6 +45,9 @@ async def test_a_caseworker_assigns_an_order_from_the_queue(
     assert "张国明" in first_text and "行业匹配：新材料" in first_text and "从业 29 年" in first_text
     await page.screenshot(path=screenshots / "service-order-detail.png", full_page=True)
     await first.locator("button", has_text="派单给张国明").click()
+    # Opened from the queue of new orders, which it left: that queue (of a new union) is done.
+    await page.wait_for_selector("text=这个队列已全部办理完毕")
+    await page.goto(f"/admin/service-orders/{order.id}")
     await page.wait_for_selector("h1 >> text=待专家接单")
     assert "已派给 张国明" in await page.inner_text("main")
     stored = await ServiceOrder.get(id=order.id)
