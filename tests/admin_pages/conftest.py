@@ -38,11 +38,20 @@ async def browser(chromium_path: str) -> AsyncIterator[Browser]:
         await launched.close()
 
 
+DESK_SCREEN = {"viewport": {"width": 1366, "height": 768}, "locale": "zh-CN", "accept_downloads": True}
+
+
 @pytest.fixture
 async def context(browser: Browser, stack) -> AsyncIterator[BrowserContext]:
-    created = await browser.new_context(
-        base_url=stack.base_url, viewport={"width": 1366, "height": 768}, locale="zh-CN", accept_downloads=True
-    )
+    created = await browser.new_context(base_url=stack.base_url, **DESK_SCREEN)
+    yield created
+    await created.close()
+
+
+@pytest.fixture
+async def no_script(browser: Browser, stack) -> AsyncIterator[BrowserContext]:
+    """The same screen with JavaScript off: the essentials must work without it."""
+    created = await browser.new_context(base_url=stack.base_url, java_script_enabled=False, **DESK_SCREEN)
     yield created
     await created.close()
 
