@@ -119,13 +119,9 @@ def batch_result(request: Request) -> dict[str, object] | None:
     action = request.args.get("batch", "")
     if action not in DECISION_LABELS:
         return None
-    failed = [part for part in request.args.get("failed", "").split(",") if part.isascii() and part.isdigit()]
+    failed = [part for part in request.args.get("failed", "").split(",") if is_ascii_digits(part)]
     done = request.args.get("done", "0")
-    return {
-        "label": DECISION_LABELS[action],
-        "done": int(done) if done.isascii() and done.isdigit() else 0,
-        "failed": failed,
-    }
+    return {"label": DECISION_LABELS[action], "done": int(done) if is_ascii_digits(done) else 0, "failed": failed}
 
 
 @bp.post("/enrolments/batch")
