@@ -70,7 +70,9 @@ async def test_a_reason_typed_before_the_session_expired_comes_back_after_login(
     await page.screenshot(path=screenshots / "enrolment-kept-reason.png", full_page=True)
     await page.click("form[action$='/reject'] button")
     await page.wait_for_selector("text=已驳回，申请人将收到原因")
-    assert (await Enrolment.get(id=enrolment_id)).reason == "请到户籍所在地的镇街工会申请\n并附上居住证"
+    # (a browser sends a text box's line breaks as CRLF)
+    stored = (await Enrolment.get(id=enrolment_id)).reason
+    assert stored.replace("\r\n", "\n") == "请到户籍所在地的镇街工会申请\n并附上居住证"
 
 
 async def test_keyboard_confirmations_and_names_on_an_application(
