@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from functools import wraps
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from openpyxl import Workbook
 from pydantic import TypeAdapter
@@ -22,13 +22,14 @@ from sanic_ext.extensions.openapi import openapi
 
 from models.accounts import STAFF_ROLE_LABELS
 from models.audit import record
-from models.errors import Invalid, Unauthorized
+from models.errors import Forbidden, Invalid, Unauthorized
 from models.kernel.permissions import Permission
 from models.profiles.identity import is_ascii_digits
-from server.auth.cookies import LOGIN_NONCE_COOKIE, set_cookie
+from server.auth.cookies import LOGIN_NONCE_COOKIE, require_same_origin, set_cookie
 from server.auth.guards import admit_staff
 from server.clock import SHANGHAI
 from server.http import MAX_DB_ID, BoundedDateTime
+from server.proxy import public_host
 
 _BOUNDED_TIME = TypeAdapter(BoundedDateTime)
 
@@ -68,6 +69,7 @@ KEPT_PREFIX = "kept."
 KEPT_SECONDS = 900
 KEPT_FIELDS, KEPT_LENGTH = 20, 5000
 _NOT_KEPT = {"csrf_token", "back"}
+_ONE_SHOT = {"notice", "batch", "error", "saved", "done", "added", "who", "kept"}
 
 
 def login_token(request: Request, nonce: str) -> str:
@@ -77,7 +79,7 @@ def login_token(request: Request, nonce: str) -> str:
 def safe_next(target: str) -> str:
     """A local admin address to go to after login; anything else is the home page."""
     local = target.startswith("/admin/") and not target.startswith("/admin/login") and "\\" not in target
-    return target if local and urlsplit(target).netloc == "" else "/admin/"
+    return target if local else "/admin/"
 
 
 def login_page(
@@ -109,12 +111,22 @@ def _form_page(request: Request) -> str:
     """The page a form was posted from (the case, not its POST address): the same-origin
     Referer, else the address without its last step (`/admin/enrolments/7/reject` → `/7`)."""
     referer = urlsplit(request.headers.get("referer", ""))
-    if referer.netloc == request.host and referer.path.startswith("/admin/"):
-        return referer.path + (f"?{referer.query}" if referer.query else "")
+    if referer.netloc.lower() == public_host(request) and referer.path.startswith("/admin/"):
+        # Filters stay; what the page said about the last action (notice=, batch=, ...) does not.
+        query = [(k, v) for k, v in parse_qsl(referer.query) if k not in _ONE_SHOT]
+        return referer.path + (f"?{urlencode(query)}" if query else "")
     return request.path.rsplit("/", 1)[0]
 
 
 def _posted_text(request: Request) -> dict[str, str]:
+    """The form's single-valued text fields, if the form came from one of our pages: text another
+    site posts must not turn up in a caseworker's form as if they had typed it."""
+    if not (request.headers.get("origin") or request.headers.get("referer")):
+        return {}
+    try:
+        require_same_origin(request)
+    except Forbidden:
+        return {}
     try:
         form = request.form or {}
     except Exception:  # a streamed or unparsable body has no fields to keep
@@ -132,12 +144,14 @@ def _posted_text(request: Request) -> dict[str, str]:
 
 
 def _login_to_resume(request: Request) -> HTTPResponse:
+    fields = _posted_text(request)
     return login_page(
         request,
-        error="登录已过期，请重新登录。您填写的内容已保留，登录后回到原页面，核对后再提交。",
+        error="登录已过期，请重新登录。"
+        + ("您填写的内容已保留，登录后回到原页面，核对后再提交。" if fields else "登录后回到原页面。"),
         status=401,
         next_path=_form_page(request),
-        kept={"action": request.path, "fields": _posted_text(request)},
+        kept={"action": request.path, "fields": fields} if fields else None,
     )
 
 

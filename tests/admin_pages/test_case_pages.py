@@ -18,8 +18,10 @@ from models.unions import reasons
 from tests.admin_pages.conftest import log_in
 from tests.factories.common import STAFF_PASSWORD, TEST_ACTOR, eventually, unique
 from tests.factories.enrolment import apply
+from tests.factories.pages import page_session
 from tests.factories.profiles import worker_with_profile
 from tests.factories.unions import demo_org, make_org, make_staff
+from tests.factories.warm_requests import help_request
 
 REJECT_BOX = "form[action$='/reject'] textarea"
 
@@ -200,3 +202,36 @@ async def test_a_union_admin_keeps_the_preset_reasons(context: BrowserContext, s
     await page.locator("#kind-reject li").nth(1).locator("button", has_text="删除").click()
     await page.wait_for_selector("text=已删除")
     assert await reasons.reasons_for(org.id, reasons.ReasonKind.REJECT) == ["第二条"]
+
+
+async def test_only_forms_from_our_own_pages_are_kept_across_login(stack) -> None:
+    form = {"reason": "另一个网站写的原因", "csrf_token": "x"}
+    async with httpx.AsyncClient(base_url=stack.base_url) as client:
+        ours = await client.post("/admin/enrolments/7/reject", data=form, headers={"Origin": stack.base_url})
+        theirs = await client.post("/admin/enrolments/7/reject", data=form, headers={"Origin": "http://evil.example"})
+        bare = await client.post("/admin/enrolments/7/reject", data=form)
+    assert ours.status_code == theirs.status_code == bare.status_code == 401
+    assert 'name="kept.reason" value="另一个网站写的原因"' in ours.text
+    assert 'name="kept_action" value="/admin/enrolments/7/reject"' in ours.text
+    assert 'name="next" value="/admin/enrolments/7"' in ours.text  # the case's page, not the POST address
+    for refused in (theirs, bare):
+        assert "kept." not in refused.text and 'name="next" value="/admin/enrolments/7"' in refused.text
+    assert 'name="kept.csrf_token"' not in ours.text
+
+
+async def test_a_help_requests_history_and_messages_name_the_caseworker(stack, api: httpx.AsyncClient) -> None:
+    org = await make_org(await demo_org("中山市总工会"))
+    _, created = await help_request(api, org.id)
+    caseworker = await make_staff(org)
+    await StaffAccount.filter(id=caseworker.id).update(display_name="周办理")
+    session = await page_session(stack.base_url, caseworker)
+    try:
+        assert (await session.post(f"/admin/warm-requests/{created['id']}/claim")).status_code == 302
+        await session.post(f"/admin/warm-requests/{created['id']}/reply", content="正在核实")
+        page = (await session.client.get(f"/admin/warm-requests/{created['id']}")).text
+    finally:
+        await session.close()
+    assert "周办理：" in page.split("往来消息")[1].split("</ol>")[0]
+    history = page.split("办理记录")[1]
+    assert "周办理 · " in history and caseworker.username not in page
+    assert "求助人 · " in history  # the worker, whose name this page does not show
