@@ -79,6 +79,10 @@ async def lists_of(scope: StaffScope, org_id: int) -> list[ReasonList]:
     return found
 
 
+async def _audit(actor: Actor, action: str, reason_id: int, org_id: int, **change: dict[str, object]) -> None:
+    await record(actor, action, object_type="preset_reason", object_id=reason_id, org_id=org_id, **change)
+
+
 def _text(text: str) -> str:
     text = text.strip()
     if not text or len(text) > MAX_LENGTH:
@@ -105,14 +109,7 @@ async def add(scope: StaffScope, org_id: int, kind: str, text: str, actor: Actor
         created = await PresetReason.create(
             org_id=org_id, kind=chosen, text=text, position=(last.position + 1) if last else 0
         )
-        await record(
-            actor,
-            "reason.add",
-            object_type="preset_reason",
-            object_id=created.id,
-            org_id=org_id,
-            after={"kind": chosen.value, "text": text},
-        )
+        await _audit(actor, "reason.add", created.id, org_id, after={"kind": chosen.value, "text": text})
     return created
 
 
@@ -123,15 +120,7 @@ async def edit(scope: StaffScope, reason_id: int, text: str, actor: Actor) -> Pr
         before = reason.text
         reason.text = text
         await reason.save(update_fields=["text", "updated_at"])
-        await record(
-            actor,
-            "reason.edit",
-            object_type="preset_reason",
-            object_id=reason.id,
-            org_id=reason.org_id,
-            before={"text": before},
-            after={"text": text},
-        )
+        await _audit(actor, "reason.edit", reason.id, reason.org_id, before={"text": before}, after={"text": text})
     return reason
 
 
@@ -139,13 +128,8 @@ async def delete(scope: StaffScope, reason_id: int, actor: Actor) -> None:
     async with in_transaction():
         reason = await scope.get(PresetReason.all().select_for_update(), id=reason_id)
         await reason.delete()
-        await record(
-            actor,
-            "reason.delete",
-            object_type="preset_reason",
-            object_id=reason_id,
-            org_id=reason.org_id,
-            before={"kind": reason.kind, "text": reason.text},
+        await _audit(
+            actor, "reason.delete", reason_id, reason.org_id, before={"kind": reason.kind, "text": reason.text}
         )
 
 
@@ -165,12 +149,6 @@ async def move(scope: StaffScope, reason_id: int, up: bool, actor: Actor) -> Non
             if sibling.position != position:
                 sibling.position = position
                 await sibling.save(update_fields=["position", "updated_at"])
-        await record(
-            actor,
-            "reason.move",
-            object_type="preset_reason",
-            object_id=reason.id,
-            org_id=reason.org_id,
-            before={"position": index},
-            after={"position": other},
+        await _audit(
+            actor, "reason.move", reason.id, reason.org_id, before={"position": index}, after={"position": other}
         )
