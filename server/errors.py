@@ -90,7 +90,7 @@ async def _admin_page(request: Request, status: int, message: str, headers: dict
         await identify_staff(request)
     except Exception:  # the error may be the database itself: show the page without the top bar
         log.warning("staff not identified for an error page", extra={"path": request.path}, exc_info=True)
-    response = render(request, "admin/error.html", status=status, message=message)
+    response = render(request, "admin/error.html", status=status, error_status=status, message=message)
     response.headers.update(headers)
     return response
 
