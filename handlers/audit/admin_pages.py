@@ -5,6 +5,7 @@ before → after."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from models.accounts import STAFF_ROLE_LABELS, StaffAccount, staff_names
 from models.appeals.machine import MACHINE as APPEAL_MACHINE
 from models.audit import ACTION_LABELS, ACTOR_KIND_LABELS, OBJECT_LABELS, AuditEntry, action_label, object_label
 from models.enrolment.machine import MACHINE as ENROLMENT_MACHINE
+from models.enterprises.tables import ENTERPRISE_STATUS_LABELS
 from models.kernel.permissions import Permission
 from models.membership.machine import CHANGE_MACHINE
 from models.notifications.broadcasts import BROADCAST_MACHINE
@@ -37,9 +39,19 @@ from models.warm_requests.machine import MACHINE as WARM_MACHINE
 bp = Blueprint("admin_pages_audit")
 
 # A case's status in an entry's before/after is shown with its machine's label.
-STATUS_LABELS = {
-    machine.case_type: machine.labels
-    for machine in (APPEAL_MACHINE, ENROLMENT_MACHINE, CHANGE_MACHINE, BROADCAST_MACHINE, ORDER_MACHINE, WARM_MACHINE)
+STATUS_LABELS: dict[str, Mapping[str, str]] = {
+    **{
+        machine.case_type: machine.labels
+        for machine in (
+            APPEAL_MACHINE,
+            ENROLMENT_MACHINE,
+            CHANGE_MACHINE,
+            BROADCAST_MACHINE,
+            ORDER_MACHINE,
+            WARM_MACHINE,
+        )
+    },
+    "enterprise": ENTERPRISE_STATUS_LABELS,
 }
 FIELD_LABELS = {
     "status": "状态",
@@ -59,6 +71,31 @@ FIELD_LABELS = {
     "accepts_members": "接收入会",
     "gig_only": "仅新就业形态",
     "expert_id": "专家编号",
+    "org_id": "所属工会",
+    "enterprise_id": "企业编号",
+    "order_id": "订单编号",
+    "member_no": "会员编号",
+    "address": "地址",
+    "lat": "纬度",
+    "lng": "经度",
+    "hours": "开放时间",
+    "amenities": "设施",
+    "contact_phone": "联系电话",
+    "starts_on": "开始日期",
+    "ends_on": "结束日期",
+    "assignee": "承办人",
+    "respond_by": "答复期限",
+    "titles": "荣誉称号",
+    "industries": "行业",
+    "skills": "专长",
+    "regions": "服务区域",
+    "years": "从业年限",
+    "bio": "简介",
+    "max_active_orders": "同时服务上限",
+    "area": "服务范围",
+    "platforms": "平台",
+    "id_number": "身份证号",
+    "phone": "手机号",
 }
 
 

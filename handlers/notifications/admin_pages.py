@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import urlencode
 
 from sanic import Blueprint, Request
@@ -10,7 +11,9 @@ from sanic.response import HTTPResponse, json, redirect
 from handlers.notifications.shapes import case_page
 from handlers.pages import args_of, form_value, listing, optional_int, page_guard, render
 from models.accounts import staff_names
+from models.enterprises.tables import EnterpriseContact
 from models.errors import DomainError
+from models.experts.tables import Expert
 from models.kernel.permissions import Permission
 from models.notifications.broadcasts import audience_size, broadcast_progress, create_broadcast
 from models.notifications.delivery import resend
@@ -30,6 +33,19 @@ from server.clock import now
 bp = Blueprint("admin_pages_notifications")
 
 
+async def recipient_names(user_ids: Iterable[int]) -> dict[int, str]:
+    """Who a message went to, by name: a worker by their profile, an expert by the roster, an
+    enterprise's contact by their enterprise."""
+    wanted = set(user_ids)
+    names = await real_names(wanted)
+    if rest := wanted - names.keys():
+        names |= dict(await Expert.filter(user_id__in=rest).values_list("user_id", "name"))
+    if rest := wanted - names.keys():
+        contacts = await EnterpriseContact.filter(user_id__in=rest).values_list("user_id", "enterprise__name")
+        names |= {user_id: f"{enterprise}联系人" for user_id, enterprise in contacts}
+    return names
+
+
 @bp.get("/notifications")
 @page_guard(Permission.NOTIFICATIONS_READ)
 async def delivery_log(request: Request) -> HTTPResponse:
@@ -47,7 +63,7 @@ async def delivery_log(request: Request) -> HTTPResponse:
         request,
         "admin/notifications.html",
         **page_of,
-        names=await real_names(d.notification.user_id for d in deliveries),
+        names=await recipient_names(d.notification.user_id for d in deliveries),
         explained={d.id: explain(d.last_errcode, d.last_error) for d in deliveries},
         resendable={d.id for d in deliveries if resend_helps(d)},
         chosen=chosen,

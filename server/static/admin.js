@@ -36,3 +36,9 @@ if (progress) {
   };
   window.setTimeout(refresh, 1000);
 }
+
+// A table wider than the screen scrolls sideways; keyboard users reach it with Tab (axe's
+// scrollable-region-focusable).
+for (const region of document.querySelectorAll("table.list, .table-scroll")) {
+  if (region.scrollWidth > region.clientWidth) region.tabIndex = 0;
+}
