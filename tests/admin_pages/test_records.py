@@ -87,7 +87,9 @@ async def test_the_delivery_log_names_workers_and_explains_wechat(
         assert answer.status_code == 200
 
     async def delivery(enrolment_id: int, status: DeliveryStatus) -> NotificationDelivery | None:
-        notification = await Notification.get(object_type="enrolment", object_id=str(enrolment_id))
+        notification = await Notification.get(
+            object_type="enrolment", object_id=str(enrolment_id), event="enrolment.approved"
+        )
         return await NotificationDelivery.get_or_none(notification_id=notification.id, status=status)
 
     skipped = await eventually(lambda: delivery(no_consent, DeliveryStatus.SKIPPED))

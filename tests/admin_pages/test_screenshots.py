@@ -138,7 +138,12 @@ async def _check(page: Page, name: str, screenshots: Path) -> list[str]:
     await page.screenshot(path=screenshots / f"{name}.png", full_page=True)
     problems = [f"{name}: {p}" for p in await accessibility_problems(page)]
     wrapped = await page.evaluate(WRAPPED_LABELS)
-    return problems + [f"{name}: wrapped over two lines: {text}" for text in wrapped]
+    problems += [f"{name}: wrapped over two lines: {text}" for text in wrapped]
+    # What is too wide scrolls in its own box; the page itself never scrolls sideways.
+    width = await page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    if width[0] > width[1]:
+        problems.append(f"{name}: the page is {width[0]} px wide in a {width[1]} px window")
+    return problems
 
 
 @pytest.mark.parametrize("size", sorted(VIEWPORTS))
