@@ -58,6 +58,7 @@ FIELD_LABELS = {
     "reason": "原因",
     "note": "备注",
     "role": "角色",
+    "role_label": "角色名称",
     "active": "启用",
     "name": "名称",
     "title": "标题",
