@@ -4,8 +4,11 @@ past broadcasts and the preview's recipient count; every error page with the top
 
 from __future__ import annotations
 
+import io
+
 import httpx
 import pytest
+from openpyxl import load_workbook
 from playwright.async_api import BrowserContext
 
 from models.accounts import StaffAccount, StaffRole
@@ -72,6 +75,17 @@ async def test_the_audit_log_reads_in_chinese_with_links_names_and_changes(
     assert await page.locator("select[name=action]").input_value() == "station.update"
     assert await page.locator("input[name=actor]").input_value() == admin_name
     assert "<旧>驿站0" in await page.locator("table.list tbody").inner_text()
+
+    # The export of what the filter shows reads the same, in the shared sheet's shape.
+    exported = await page.request.get(f"/admin/audit/export?actor={admin_name}&action=station.update")
+    sheet = load_workbook(io.BytesIO(await exported.body())).active
+    assert sheet.freeze_panes == "A2" and sheet.max_row == 22
+    assert (
+        sheet["D2"].value == admin_name
+        and sheet["E2"].value == "修改驿站"
+        and sheet["F2"].value == f"驿站 {station.id}"
+    )
+    assert sheet.column_dimensions["G"].width > sheet.column_dimensions["A"].width
 
 
 async def test_the_delivery_log_names_workers_and_explains_wechat(
