@@ -177,3 +177,12 @@ async def test_error_pages_have_the_top_bar_and_the_role(api: httpx.AsyncClient,
         await page.click("header.topbar >> text=退出")  # the bar's own form works from an error page
         assert page.url.split("?")[0].endswith("/admin/login")
         await log_in(page, caseworker.username, STAFF_PASSWORD)
+    # A form sent without its CSRF token is refused, on a page that still says who is looking.
+    await page.goto("/admin/")
+    await page.evaluate(
+        """() => { const form = document.createElement('form'); form.method = 'post';
+        form.action = '/admin/alerts/1/read'; document.body.append(form); form.submit(); }"""
+    )
+    await page.wait_for_selector("h1 >> text=无权访问")
+    assert "页面已过期" in await page.locator("main").inner_text()
+    assert await page.locator("header.topbar .who span").inner_text() == f"{name} · 工会工作人员"
