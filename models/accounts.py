@@ -127,9 +127,17 @@ async def grant_role(user_id: int, role: UserRole) -> None:
         await user.save(update_fields=["roles"])
 
 
-async def staff_names(ids: Iterable[int | None]) -> dict[int, str]:
-    """Staff display names by id, for pages that show who acted (entries keep the login name)."""
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
+async def staff_names(ids: Iterable[int | None] = (), usernames: Iterable[str] = ()) -> dict[int | str, str]:
+    """Display names of staff accounts, by id and by login name (records that kept only that)."""
+    wanted_ids = {i for i in ids if i is not None}
+    wanted_names = set(usernames)
+    if not (wanted_ids or wanted_names):
         return {}
-    return dict(await StaffAccount.filter(id__in=wanted).values_list("id", "display_name"))
+    columns = ("id", "username", "display_name")
+    rows = await StaffAccount.filter(id__in=list(wanted_ids)).values_list(*columns) if wanted_ids else []
+    if wanted_names:
+        rows += await StaffAccount.filter(username__in=list(wanted_names)).values_list(*columns)
+    found: dict[int | str, str] = {}
+    for staff_id, username, display_name in rows:
+        found[staff_id] = found[username] = display_name or username
+    return found

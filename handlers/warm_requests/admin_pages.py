@@ -18,10 +18,11 @@ from handlers.desk.queues import (
     neighbours,
 )
 from handlers.pages import form_value, listing, optional_int, page_guard, reason_of, render, with_query
+from models.accounts import staff_names
 from models.desk.saved_filters import saved_by
 from models.errors import DomainError, Invalid
 from models.kernel.calendar import CalendarKind
-from models.kernel.history import names_for, staff_names
+from models.kernel.history import names_for
 from models.kernel.permissions import Permission
 from models.orgs import Org
 from models.unions.reasons import ReasonKind, reasons_for

@@ -6,14 +6,14 @@ read as the worker's timeline and the caseworker's history.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
 
-from models.accounts import StaffAccount
+from models.accounts import staff_names
 
 
 class CaseEvent(Model):
@@ -56,20 +56,6 @@ class Names:
         if event.actor_id is not None and event.actor_id in self.people:
             return self.people[event.actor_id]
         return self.roles.get(event.actor_kind, "系统")
-
-
-async def staff_names(ids: Iterable[int | None] = (), usernames: Iterable[str] = ()) -> dict[int | str, str]:
-    """Display names of staff accounts, by id and by login name (records that kept only that)."""
-    wanted_ids = {i for i in ids if i is not None}
-    wanted_names = set(usernames)
-    if not (wanted_ids or wanted_names):
-        return {}
-    rows = await StaffAccount.filter(id__in=list(wanted_ids)).values_list("id", "username", "display_name")
-    rows += await StaffAccount.filter(username__in=list(wanted_names)).values_list("id", "username", "display_name")
-    found: dict[int | str, str] = {}
-    for staff_id, username, display_name in rows:
-        found[staff_id] = found[username] = display_name or username
-    return found
 
 
 async def names_for(
