@@ -139,7 +139,7 @@ class Settings(BaseSettings):
 
     dispatcher_batch_size: int = 200
     dispatcher_concurrency: int = 32
-    dispatcher_lease_seconds: int = 60
+    dispatcher_lease_seconds: int = 15
     dispatcher_poll_seconds: float = 0.2
     dispatcher_max_attempts: int = 8
     dispatcher_backoff_base_seconds: float = 2.0
