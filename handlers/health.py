@@ -37,7 +37,9 @@ async def _check(name: str, probe: Callable[[], Coroutine[Any, Any, object]]) ->
 
 
 @bp.get("/readyz")
-@openapi.definition(summary="就绪检查：数据库（及 Redis）可用时返回 200，启动中、停止中或依赖不可用时 503", tag="health")
+@openapi.definition(
+    summary="就绪检查：数据库（及 Redis）可用时返回 200，启动中、停止中或依赖不可用时 503", tag="health"
+)
 async def readyz(request: Request) -> HTTPResponse:
     app = request.app
     # Not ready before startup has finished nor once shutdown began, so that a load balancer

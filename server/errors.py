@@ -101,7 +101,8 @@ def unavailable(exc: BaseException) -> tuple[str, str] | None:
         | asyncpg.PostgresConnectionError
         | asyncpg.exceptions.OperatorInterventionError  # shutting down, starting up
         | asyncpg.exceptions.InsufficientResourcesError  # too many connections
-        | asyncpg.InterfaceError,  # a connection closed under the request
+        | asyncpg.InterfaceError  # a connection closed under the request
+        | asyncpg_base.InternalClientError,  # a connection left mid-operation as the server went away
     ):
         return "service.unavailable", "服务暂时不可用，请稍后再试"
     return None

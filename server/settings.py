@@ -85,7 +85,9 @@ class Settings(BaseSettings):
     database_acquire_timeout_seconds: float = Field(
         5.0, gt=0, description="longest a request waits for a pooled PostgreSQL connection before a 503"
     )
-    pgbouncer: bool = Field(False, description="DATABASE_URL names PgBouncer in transaction mode: no prepared statements")
+    pgbouncer: bool = Field(
+        False, description="DATABASE_URL names PgBouncer in transaction mode: no prepared statements"
+    )
     graceful_shutdown_seconds: float = Field(
         15.0, gt=0, description="how long SIGTERM lets requests in flight finish before the server exits"
     )
