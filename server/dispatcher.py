@@ -249,10 +249,14 @@ class Dispatcher:
         lease = self.settings.dispatcher_lease_seconds
         while True:
             await asyncio.sleep(lease / 3)
-            if held:
+            if not held:
+                continue
+            try:
                 await NotificationDelivery.filter(
                     id__in=list(held), claimed_by=self.name, status=DeliveryStatus.SENDING
                 ).update(lease_expires_at=now() + timedelta(seconds=lease))
+            except Exception:  # the database is away: try again; if it stays away the leases lapse
+                log.exception("lease renewal failed", extra={"dispatcher": self.name})
 
     async def _plan(self, deliveries: list[NotificationDelivery]) -> list[Plan]:
         unionids = {
