@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -30,6 +31,23 @@ def _owned_directory(prefix: str) -> Path:
     if os.geteuid() == 0:
         shutil.chown(directory, SERVICE_USER)
     return directory
+
+
+class Service(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@contextmanager
+def _running(service: Service, directory: Path) -> Iterator[None]:
+    """Started here, stopped and its directory removed on the way out, on failure too."""
+    service.start()
+    try:
+        yield
+    finally:
+        service.stop()
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @dataclass
@@ -78,12 +96,8 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    server.start()
-    try:
+    with _running(server, directory):
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 @dataclass
@@ -109,6 +123,9 @@ class PrivateRedis:
             self.process.kill()
             self.process.wait()
 
+    def stop(self) -> None:
+        self.kill()
+
 
 @contextmanager
 def private_redis() -> Iterator[PrivateRedis]:
@@ -116,12 +133,8 @@ def private_redis() -> Iterator[PrivateRedis]:
         pytest.fail("the Redis outage test needs redis-server (Debian's redis-server package)")
     directory = Path(tempfile.mkdtemp(prefix="gonghui-redis-"))
     server = PrivateRedis(directory, free_port())
-    server.start()
-    try:
+    with _running(server, directory):
         yield server
-    finally:
-        server.kill()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"

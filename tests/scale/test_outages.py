@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 import httpx
 import pytest
 
@@ -192,3 +193,43 @@ async def test_the_smoke_path_works_through_pgbouncer_in_transaction_mode(
                 assert len(messages) == 1, messages
         finally:
             runner.stop()
+
+
+async def test_no_pooled_connection_in_time_is_a_fast_503(stack: Stack) -> None:
+    """A burst larger than the pool: a request that cannot get a connection within
+    DATABASE_ACQUIRE_TIMEOUT_SECONDS is told 503 at once, not left waiting for a proxy's timeout."""
+    production_only(stack)
+    tiny_pool = {"DATABASE_URL": f"{stack.env['DATABASE_URL']}?maxsize=1", "DATABASE_ACQUIRE_TIMEOUT_SECONDS": "0.5"}
+    async with (
+        serving(stack, "api-tiny-pool", **tiny_pool) as (url, _),
+        httpx.AsyncClient(base_url=url, timeout=30) as api,
+    ):
+        _, _, enrolment_id = await applicant(api)
+        staff_token = await login_staff(api, (await make_staff(await demo_org("中山市总工会"))).username)
+        org_id = (await demo_org("中山市总工会")).id
+        # The approval locks its enrolment row in a transaction, holding the pool's one connection
+        # while it waits for the row this test holds.
+        holder = await asyncpg.connect(stack.env["DATABASE_URL"].replace("postgres://", "postgresql://", 1))
+        try:
+            lock = holder.transaction()
+            await lock.start()
+            await holder.execute("SELECT id FROM enrolments WHERE id = $1 FOR UPDATE", enrolment_id)
+            approval = asyncio.create_task(
+                api.post(f"/api/v1/admin/enrolments/{enrolment_id}/approve", headers=bearer(staff_token))
+            )
+
+            async def approval_waits() -> bool:
+                waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%enrolments%'"
+                return bool(await holder.fetchval(waiting))
+
+            await eventually(approval_waits, within=20)
+            started = time.monotonic()
+            busy = await api.get(f"/api/v1/orgs/{org_id}")
+            assert time.monotonic() - started < FAIL_FAST_SECONDS
+            assert_unavailable(busy)
+            assert busy.json()["error"]["code"] == "service.busy"
+            await lock.rollback()
+        finally:
+            await holder.close()
+        assert (await approval).status_code == 200
+        assert (await api.get(f"/api/v1/orgs/{org_id}")).status_code == 200
