@@ -209,7 +209,8 @@ async def test_no_pooled_connection_in_time_is_a_fast_503(stack: Stack) -> None:
         org_id = (await demo_org("中山市总工会")).id
         # The approval locks its enrolment row in a transaction, holding the pool's one connection
         # while it waits for the row this test holds.
-        holder = await asyncpg.connect(stack.env["DATABASE_URL"].replace("postgres://", "postgresql://", 1))
+        database = stack.env["DATABASE_URL"].replace("postgres://", "postgresql://", 1)
+        holder, watcher = await asyncpg.connect(database), await asyncpg.connect(database)
         try:
             lock = holder.transaction()
             await lock.start()
@@ -219,8 +220,13 @@ async def test_no_pooled_connection_in_time_is_a_fast_503(stack: Stack) -> None:
             )
 
             async def approval_waits() -> bool:
-                waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%enrolments%'"
-                return bool(await holder.fetchval(waiting))
+                # From a connection outside the lock's transaction: inside one, PostgreSQL's
+                # activity view is a snapshot taken at its first read.
+                waiting = (
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND query ILIKE '%enrolments%' AND pid <> pg_backend_pid()"
+                )
+                return bool(await watcher.fetchval(waiting))
 
             await eventually(approval_waits, within=20)
             started = time.monotonic()
@@ -231,5 +237,6 @@ async def test_no_pooled_connection_in_time_is_a_fast_503(stack: Stack) -> None:
             await lock.rollback()
         finally:
             await holder.close()
+            await watcher.close()
         assert (await approval).status_code == 200
         assert (await api.get(f"/api/v1/orgs/{org_id}")).status_code == 200
