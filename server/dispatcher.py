@@ -1,16 +1,17 @@
 """The notification dispatcher: two background jobs (`python -m server jobs`, see server/jobs.py).
 
-`notifications` claims due deliveries in batches, sends each through the WeChat gateway and
-records the outcome, so that every delivery ends delivered, skipped (why) or failed (why).
+`notifications` claims due deliveries as its slots free up (at most DISPATCHER_CONCURRENCY held),
+sends each through the WeChat gateway and records the outcome as the send ends, so that every
+delivery ends delivered, skipped (why) or failed (why).
 `broadcasts` fans queued broadcasts out into notifications, a batch per round.
 
 Claiming (see docs/RELIABILITY.md):
 - PostgreSQL: `SELECT ... FOR UPDATE SKIP LOCKED` inside the claiming transaction, which marks
   the rows `sending` with this dispatcher's name and a lease; any number of dispatchers on any
-  number of machines take disjoint batches.
+  number of machines take disjoint claims.
 - SQLite has no row locks: the job runner runs each job in one runner at a time (its job lease).
 A delivery whose lease ran out while `sending` (its dispatcher died mid-send) is claimed again:
-at worst a duplicate of what the dead dispatcher had in hand, never a loss. On SIGTERM the
+at worst a duplicate of the sends the dead dispatcher had in flight, never a loss. On SIGTERM the
 dispatcher stops claiming, finishes what it is sending and releases what it had not started.
 """
 
@@ -121,8 +122,8 @@ class Dispatcher:
 
     async def deliver(self) -> bool:
         """One round of the `notifications` job: a pipeline of at most DISPATCHER_CONCURRENCY
-        deliveries held at once. A delivery is claimed when a slot is free, sent at once, and its
-        outcome written as soon as it ends (outcomes that end together share one transaction);
+        deliveries held at once. Deliveries are claimed as slots free up, sent at once, and each
+        outcome written as soon as its send ends (outcomes ending together share one transaction);
         only then is its slot free again. So a dispatcher never holds more than its concurrency
         (what a SIGKILL can make another dispatcher send again), and one slow send holds up only
         its own slot. True when it had work (there may be more)."""
@@ -161,7 +162,7 @@ class Dispatcher:
                         held.pop(plan.delivery.id, None)
                 free = self.settings.dispatcher_concurrency - len(held)
                 open_for_claims = not self._stopping.is_set() and loop.time() < closes_at
-                # Claim when a quarter of the slots are free, not at each one: a claim costs a few
+                # Claim when a quarter of the slots are free, not at each one: a claim costs a dozen
                 # round trips whether it takes one delivery or eight.
                 enough = free >= max(1, self.settings.dispatcher_concurrency // 4) or (free > 0 and not held)
                 if open_for_claims and enough and loop.time() >= next_claim:
