@@ -13,7 +13,7 @@ async def test_health_and_readiness(api: httpx.AsyncClient, stack) -> None:
     assert (await api.get("/healthz")).json() == {"status": "ok"}
     ready = await api.get("/readyz")
     assert ready.status_code == 200
-    expected = {"database": True, "redis": True} if stack.backend == "production" else {"database": True}
+    expected = {"serving": True, "database": True} | ({"redis": True} if stack.backend == "production" else {})
     assert ready.json()["checks"] == expected
 
 
@@ -50,7 +50,7 @@ def test_readiness_fails_when_redis_is_down(stack, tmp_path) -> None:
         wait_until_answering(f"{url}/healthz", server.process)
         answer = httpx.get(f"{url}/readyz", timeout=10)
         assert answer.status_code == 503
-        assert answer.json()["checks"] == {"database": True, "redis": False}
+        assert answer.json()["checks"] == {"serving": True, "database": True, "redis": False}
     finally:
         server.stop()
 
