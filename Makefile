@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint migrations browser
+.PHONY: run test lint migrations browser bench-load
 
 run: $(VENV)/.installed
 	$(PY) -m server dev
@@ -17,6 +17,11 @@ test: $(VENV)/.installed-test browser
 		echo "--- again on PostgreSQL + Redis ($$DATABASE_URL, $$REDIS_URL)"; \
 		TEST_BACKEND=production $(PY) -m pytest $(PYTEST_ARGS); \
 	fi
+
+# Product endpoints beside a bare app replaying their statements, on PostgreSQL + Redis and on
+# the embedded default (docs/PERFORMANCE.md); installs wrk from Debian when missing.
+bench-load: $(VENV)/.installed-test
+	$(PY) -m benchmarks.load $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
