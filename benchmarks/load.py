@@ -39,7 +39,7 @@ from typing import Any
 
 import httpx
 from sanic import Request, Sanic
-from sanic.response import HTTPResponse
+from sanic.response import HTTPResponse, raw
 from sanic.response import json as json_response
 
 from benchmarks.common import BenchmarkError, BenchmarkRun, asyncpg_url
@@ -137,9 +137,10 @@ def serve_traced() -> None:
 
     @app.get("/_bench/trace")
     async def read(request: Request) -> HTTPResponse:
-        recorded, TRACER.recording = TRACER.recording, None
-        if recorded is not None:
-            Path(request.args["to"][0]).write_bytes(pickle.dumps(recorded))
+        """The figures since the start; with `recorded`, the recorded statements, pickled."""
+        if request.args.get("recorded"):
+            recorded, TRACER.recording = TRACER.recording, None
+            return raw(pickle.dumps(recorded))
         return json_response({"count": TRACER.count, "resets": TRACER.resets})
 
     app.prepare(host=settings.host, port=settings.port, motd=False, access_log=False, single_process=True)
@@ -320,9 +321,7 @@ def trace(base_url: str, endpoints: list[Endpoint], directory: Path, requests: i
             call(client, url, endpoint)
             client.post(f"{base_url}/_bench/trace?record=1")
             call(client, url, endpoint)
-            path = directory / f"{endpoint.slug}.pickle"
-            client.get(f"{base_url}/_bench/trace", params={"to": str(path)})
-            recorded[endpoint.slug] = pickle.loads(path.read_bytes())
+            recorded[endpoint.slug] = pickle.loads(client.get(f"{base_url}/_bench/trace?recorded=1").content)
             client.post(f"{base_url}/_bench/trace")
             for _ in range(requests):
                 call(client, url, endpoint)
