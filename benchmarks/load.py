@@ -32,7 +32,7 @@ import pickle
 import statistics
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -140,7 +140,7 @@ def serve_traced() -> None:
         """The figures since the start; with `recorded`, the recorded statements, pickled."""
         if request.args.get("recorded"):
             recorded, TRACER.recording = TRACER.recording, None
-            return raw(pickle.dumps(recorded))
+            return raw(pickle.dumps([astuple(traced) for traced in recorded or []]))
         return json_response({"count": TRACER.count, "resets": TRACER.resets})
 
     app.prepare(host=settings.host, port=settings.port, motd=False, access_log=False, single_process=True)
@@ -150,10 +150,14 @@ def serve_traced() -> None:
 # --- the bare app ---------------------------------------------------------------------------
 
 
+def read_statements(path: Path) -> dict[str, list[Traced]]:
+    return {slug: [Traced(*fields) for fields in kept] for slug, kept in pickle.loads(path.read_bytes()).items()}
+
+
 def serve_baseline(port: int, database_url: str, statements_path: str) -> None:
     """Sanic and the server's driver replaying each endpoint's recorded statements on one
     connection, with nothing else: no ORM, no auth, no validation, no response model."""
-    recorded: dict[str, list[Traced]] = pickle.loads(Path(statements_path).read_bytes())
+    recorded = read_statements(Path(statements_path))
     app = Sanic("load_baseline", configure_logging=False)
     app.config.AUTO_EXTEND = False  # sanic-ext would otherwise attach itself to this app too
     sqlite = database_url.startswith("sqlite")
@@ -312,7 +316,9 @@ class Counted:
     resets: float
 
 
-def trace(base_url: str, endpoints: list[Endpoint], directory: Path, requests: int) -> dict[str, Counted]:
+def trace(
+    base_url: str, endpoints: list[Endpoint], directory: Path, requests: int
+) -> tuple[dict[str, Counted], dict[str, list[Traced]]]:
     """Each endpoint's statements: one request recorded (after a warm-up), `requests` counted."""
     counted, recorded = {}, {}
     with httpx.Client(timeout=60) as client:
@@ -321,7 +327,9 @@ def trace(base_url: str, endpoints: list[Endpoint], directory: Path, requests: i
             call(client, url, endpoint)
             client.post(f"{base_url}/_bench/trace?record=1")
             call(client, url, endpoint)
-            recorded[endpoint.slug] = pickle.loads(client.get(f"{base_url}/_bench/trace?recorded=1").content)
+            # Plain tuples: the classes of `python -m` are `__main__`'s on each side.
+            answer = client.get(f"{base_url}/_bench/trace?recorded=1").content
+            recorded[endpoint.slug] = [Traced(*fields) for fields in pickle.loads(answer)]
             client.post(f"{base_url}/_bench/trace")
             for _ in range(requests):
                 call(client, url, endpoint)
@@ -329,15 +337,16 @@ def trace(base_url: str, endpoints: list[Endpoint], directory: Path, requests: i
             counted[endpoint.slug] = Counted(figures["count"] / requests, figures["resets"] / requests)
     # The bare app replays the work, not the product's pool hygiene.
     replay = {slug: [s for s in statements if not s.reset] for slug, statements in recorded.items()}
-    (directory / "statements.pickle").write_bytes(pickle.dumps(replay))
-    (directory / "recorded.pickle").write_bytes(pickle.dumps(recorded))
-    return counted
+    (directory / "statements.pickle").write_bytes(
+        pickle.dumps({slug: [astuple(s) for s in statements] for slug, statements in replay.items()})
+    )
+    return counted, recorded
 
 
 def same_rows(baseline_url: str, endpoints: list[Endpoint], directory: Path) -> None:
     """The bare app's replay must read what the server read, or the comparison means nothing;
     for writes, whose later reads see the write before, the same number of results."""
-    recorded: dict[str, list[Traced]] = pickle.loads((directory / "statements.pickle").read_bytes())
+    recorded = read_statements(directory / "statements.pickle")
     with httpx.Client(timeout=60) as client:
         for endpoint in endpoints:
             bare = call(client, f"{baseline_url}/{endpoint.slug}", endpoint, authorised=False).json()["rows"]
@@ -454,7 +463,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[str]:
         bench.start_sandbox()
         traced_url = bench.start_server("traced", "benchmarks.load", "--serve-traced")
         endpoints = [e for e in asyncio.run(set_up(traced_url)) if not args.only or args.only in e.name]
-        counted = trace(traced_url, endpoints, bench.logs, args.count_requests)
+        counted, _ = trace(traced_url, endpoints, bench.logs, args.count_requests)
         bench.stop(traced_url)
         base_url = bench.start_server()
         baseline_url = bench.start_baseline(
