@@ -162,6 +162,10 @@ class BenchmarkRun:
         wait_until_answering(f"{baseline_url}{ready_path}", baseline.process, status=status)  # type: ignore[arg-type]
         return baseline_url
 
+    def pid(self, base_url: str) -> tuple[str, int]:
+        """The URL with the id of the process serving it."""
+        return base_url, self._serving[base_url].process.pid  # type: ignore[union-attr]
+
     def stop(self, base_url: str) -> None:
         """Stop the process serving `base_url` (to start another in its place)."""
         process = self._serving.pop(base_url)

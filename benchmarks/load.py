@@ -381,9 +381,16 @@ class Figures:
     counted: Counted
     product: list[WrkResult] = field(default_factory=list)
     bare: list[WrkResult] = field(default_factory=list)
+    # CPU time of each side's process per request answered (microseconds): what a request costs
+    # the server itself, which other processes on the machine do not change as much as req/s.
+    product_cpu_us: list[float] = field(default_factory=list)
+    bare_cpu_us: list[float] = field(default_factory=list)
 
     def ratios(self) -> list[float]:
         return [p.requests_per_second / b.requests_per_second for p, b in zip(self.product, self.bare, strict=True)]
+
+    def cpu_ratios(self) -> list[float]:
+        return [b / p for p, b in zip(self.product_cpu_us, self.bare_cpu_us, strict=True)]
 
     @property
     def target(self) -> float:
@@ -394,25 +401,36 @@ class Figures:
         return statistics.median(self.ratios()) >= self.target and max(p.p99_ms for p in self.product) < P99_TARGET_MS
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (/proc/PID/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(
-    base_url: str, baseline_url: str, figures: list[Figures], directory: Path, args: argparse.Namespace
+    sides: tuple[tuple[str, int], tuple[str, int]], figures: list[Figures], directory: Path, args: argparse.Namespace
 ) -> None:
+    """`sides`: the server's and the bare app's (URL, process id)."""
+    (base_url, server_pid), (baseline_url, baseline_pid) = sides
     options = {"connections": args.connections, "timeout_s": 30}
     for round_number in range(args.rounds):
         for item in figures:
             endpoint = item.endpoint
-            for side, url, authorised, kept in (
-                ("product", base_url + endpoint.path, True, item.product),
-                ("bare", f"{baseline_url}/{endpoint.slug}", False, item.bare),
+            for side, url, pid, authorised, kept, cpu in (
+                ("product", base_url + endpoint.path, server_pid, True, item.product, item.product_cpu_us),
+                ("bare", f"{baseline_url}/{endpoint.slug}", baseline_pid, False, item.bare, item.bare_cpu_us),
             ):
                 script = lua_script(directory, f"{side}-{endpoint.slug}", endpoint, authorised=authorised)
                 run_wrk(url, seconds=args.warm_up, script=script, **options)
+                before = cpu_seconds(pid)
                 kept.append(run_wrk(url, seconds=args.seconds, script=script, **options))
+                cpu.append((cpu_seconds(pid) - before) / max(1, kept[-1].requests) * 1e6)
             product, bare = item.product[-1], item.bare[-1]
             print(
                 f"  round {round_number + 1}, {endpoint.name}: {product.requests_per_second:,.0f} req/s "
                 f"(p99 {product.p99_ms:.0f} ms) against {bare.requests_per_second:,.0f}: "
-                f"{product.requests_per_second / bare.requests_per_second:.0%}",
+                f"{product.requests_per_second / bare.requests_per_second:.0%}; CPU per request "
+                f"{item.product_cpu_us[-1]:,.0f} µs against {item.bare_cpu_us[-1]:,.0f}",
                 flush=True,
             )
 
@@ -442,6 +460,10 @@ def report(backend: str, figures: list[Figures], args: argparse.Namespace) -> li
                 + span([r.p99_ms for r in product], lambda v: f"{v:.0f}"),
                 span([r.requests_per_second for r in bare], lambda v: f"{v:,.0f}"),
                 span([r.p99_ms for r in bare], lambda v: f"{v:.0f}"),
+                span(item.product_cpu_us, lambda v: f"{v:,.0f}")
+                + " / "
+                + span(item.bare_cpu_us, lambda v: f"{v:,.0f}"),
+                span(item.cpu_ratios(), lambda v: f"{v:.0%}"),
                 f"{item.counted.statements:g}" + (f" ({item.counted.resets:g} resets)" if item.counted.resets else ""),
                 span(item.ratios(), lambda v: f"{v:.0%}"),
                 f"{item.target:.0%}",
@@ -450,8 +472,8 @@ def report(backend: str, figures: list[Figures], args: argparse.Namespace) -> li
             ]
         )
     headers = [
-        "endpoint", "req/s", "p50 / p99 ms", "bare req/s", "bare p99 ms", "statements", "ratio", "target", "met",
-        "clean",
+        "endpoint", "req/s", "p50 / p99 ms", "bare req/s", "bare p99 ms", "CPU µs/req (bare)", "CPU ratio",
+        "statements", "ratio", "target", "met", "clean",
     ]  # fmt: skip
     return [*lines, *markdown_table(headers, rows), ""]
 
@@ -473,7 +495,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> list[str]:
         figures = [Figures(endpoint, counted[endpoint.slug]) for endpoint in endpoints]
         quiet = os.getloadavg()[0]
         print(f"{backend}: measuring", flush=True)
-        measure(base_url, baseline_url, figures, bench.logs, args)
+        measure((bench.pid(base_url), bench.pid(baseline_url)), figures, bench.logs, args)
         machine = [
             *machine_facts(args.database_url),
             ("load average", f"{quiet:.2f} before measuring, {os.getloadavg()[0]:.2f} after (1 min)"),

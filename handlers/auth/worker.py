@@ -9,7 +9,6 @@ from handlers.profiles.shapes import ProfileOut, profile_out
 from models.accounts import SubjectKind, User, find_or_create_worker
 from models.audit import Actor, record
 from models.membership.queries import active_membership
-from models.orgs import Org
 from models.profiles.tables import WorkerProfile
 from server.auth.guards import client_ip, worker_required
 from server.clock import now
@@ -92,10 +91,10 @@ async def logout(request: Request) -> HTTPResponse:
 async def me(request: Request) -> HTTPResponse:
     user = request.ctx.user
     profile = await WorkerProfile.get_or_none(user_id=user.id)
-    membership = await active_membership(user.id)
+    membership = await active_membership(user.id, with_org=True)
     summary = None
     if membership is not None:
-        org = await Org.get(id=membership.org_id)
+        org = membership.org
         summary = MembershipSummary(
             member_no=membership.member_no,
             org_id=org.id,

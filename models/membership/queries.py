@@ -39,8 +39,10 @@ async def subtree_figures(org_id: int) -> dict[str, object]:
     }
 
 
-async def active_membership(user_id: int) -> Membership | None:
-    return await Membership.get_or_none(user_id=user_id, status=MembershipStatus.ACTIVE)
+async def active_membership(user_id: int, *, with_org: bool = False) -> Membership | None:
+    """With `with_org`, its union read in the same statement (`membership.org`)."""
+    found = Membership.get_or_none(user_id=user_id, status=MembershipStatus.ACTIVE)
+    return await (found.select_related("org") if with_org else found)
 
 
 async def active_member_total(

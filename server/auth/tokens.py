@@ -17,8 +17,13 @@ import jwt
 from models.accounts import AuthSession, StaffAccount, SubjectKind, User
 from models.errors import Forbidden, Unauthorized
 from server.clock import now
+from server.prepared import PreparedGet
 
 _ALGORITHM = "HS256"
+_SESSION_WITH = {
+    SubjectKind.USER: PreparedGet(AuthSession, "id", "user"),
+    SubjectKind.STAFF: PreparedGet(AuthSession, "id", "staff"),
+}
 
 
 @dataclass(frozen=True)
@@ -83,11 +88,9 @@ class TokenService:
             session_id = uuid.UUID(claims["sid"])
         except ValueError:
             raise Unauthorized("auth.invalid_token", "登录凭证无效，请重新登录") from None
-        # The session and its account in one statement: checked on every request, so that logout
-        # and disabling take effect at once on every worker and instance.
-        session = await AuthSession.get_or_none(id=session_id).select_related(
-            "user" if kind == SubjectKind.USER else "staff"
-        )
+        # The session and its account in one statement, read on every request so that logout and
+        # disabling take effect at once on every worker and instance.
+        session = await _SESSION_WITH[kind].get_or_none(session_id)
         if session is None or session.revoked_at is not None:
             raise Unauthorized("auth.token_revoked", "登录已失效，请重新登录")
         if session.expires_at <= now():
