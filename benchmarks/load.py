@@ -206,7 +206,13 @@ def serve_baseline(port: int, database_url: str, statements_path: str) -> None:
         # A transaction holds the connection, as the server's does (Tortoise's lock on it).
         if any(s.query.startswith("BEGIN") for s in statements):
             async with app.ctx.writing:
-                return await run()
+                try:
+                    return await run()
+                except BaseException:
+                    # wrk hanging up mid-transaction must not leave the file locked for the server.
+                    if db.in_transaction:
+                        await db.rollback()
+                    raise
         return await run()
 
     @app.route("/<name:str>", methods=["GET", "POST", "PUT"])
