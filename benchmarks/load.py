@@ -31,6 +31,7 @@ import os
 import pickle
 import statistics
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import astuple, dataclass, field
 from datetime import datetime
@@ -381,6 +382,11 @@ def lua_script(directory: Path, name: str, endpoint: Endpoint, *, authorised: bo
     return str(script)
 
 
+def ratio(part: float, whole: float) -> float:
+    """`part / whole`, 0 when a side answered nothing (shown, and the target not met)."""
+    return part / whole if whole else 0.0
+
+
 @dataclass
 class Figures:
     endpoint: Endpoint
@@ -393,10 +399,12 @@ class Figures:
     bare_cpu_us: list[float] = field(default_factory=list)
 
     def ratios(self) -> list[float]:
-        return [p.requests_per_second / b.requests_per_second for p, b in zip(self.product, self.bare, strict=True)]
+        return [
+            ratio(p.requests_per_second, b.requests_per_second) for p, b in zip(self.product, self.bare, strict=True)
+        ]
 
     def cpu_ratios(self) -> list[float]:
-        return [b / p for p, b in zip(self.product_cpu_us, self.bare_cpu_us, strict=True)]
+        return [ratio(b, p) for p, b in zip(self.product_cpu_us, self.bare_cpu_us, strict=True)]
 
     @property
     def target(self) -> float:
@@ -405,6 +413,17 @@ class Figures:
     @property
     def met(self) -> bool:
         return statistics.median(self.ratios()) >= self.target and max(p.p99_ms for p in self.product) < P99_TARGET_MS
+
+
+def settle(url: str, endpoint: Endpoint, *, authorised: bool) -> None:
+    """Wait out what wrk left in flight when it stopped (writes hold the SQLite file's write lock,
+    which the other side would queue behind) by queueing one more request behind it."""
+    started = time.perf_counter()
+    with httpx.Client(timeout=120) as client:
+        answer = call(client, url, endpoint, authorised=authorised)
+    waited = time.perf_counter() - started
+    if waited > 5:
+        print(f"    a request after wrk stopped: {answer.status_code} after {waited:.1f} s", flush=True)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -431,11 +450,12 @@ def measure(
                 before = cpu_seconds(pid)
                 kept.append(run_wrk(url, seconds=args.seconds, script=script, **options))
                 cpu.append((cpu_seconds(pid) - before) / max(1, kept[-1].requests) * 1e6)
+                settle(url, endpoint, authorised=authorised)
             product, bare = item.product[-1], item.bare[-1]
             print(
                 f"  round {round_number + 1}, {endpoint.name}: {product.requests_per_second:,.0f} req/s "
                 f"(p99 {product.p99_ms:.0f} ms) against {bare.requests_per_second:,.0f}: "
-                f"{product.requests_per_second / bare.requests_per_second:.0%}; CPU per request "
+                f"{ratio(product.requests_per_second, bare.requests_per_second):.0%}; CPU per request "
                 f"{item.product_cpu_us[-1]:,.0f} µs against {item.bare_cpu_us[-1]:,.0f}",
                 flush=True,
             )
@@ -536,10 +556,10 @@ def main(argv: list[str] | None = None) -> None:
         return
     backends = ("production", "embedded") if args.backend == "both" else (args.backend,)
     try:
-        printed = [f"# Load ({datetime.now(SHANGHAI):%Y-%m-%d})", ""]
         for backend in backends:
-            printed += run_backend(backend, args)
-        print("\n" + "\n".join(printed))
+            # Each back end's figures as soon as they are in: a later one breaking loses nothing.
+            lines = run_backend(backend, args)
+            print("\n" + "\n".join([f"# Load ({datetime.now(SHANGHAI):%Y-%m-%d})", "", *lines]), flush=True)
     except BenchmarkError as exc:
         print(f"benchmark broke: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
