@@ -24,10 +24,8 @@ import contextlib
 import json
 import os
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Mapping
@@ -42,7 +40,7 @@ from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from benchmarks.common import asyncpg_url, forget_redis_keys, start_baseline
+from benchmarks.common import BenchmarkRun, asyncpg_url
 from benchmarks.enrolment_scale import (
     DEFAULT_DATABASE_URL,
     DEFAULT_REDIS_URL,
@@ -52,7 +50,7 @@ from benchmarks.enrolment_scale import (
     markdown_table,
 )
 from benchmarks.warm_services import load_city, weighted
-from benchmarks.wrk import WrkResult, ensure_wrk, run_wrk
+from benchmarks.wrk import WrkResult, run_wrk
 from models.catalogue import EXPERT_TITLES, INDUSTRIES, OTHER, SKILLS
 from models.orgs import OrgType
 from models.service_orders.matching import (
@@ -75,15 +73,6 @@ from server.clock import SHANGHAI
 from tests.factories.common import bearer
 from tests.factories.enterprises import bound_expert, enterprise_with_contact
 from tests.factories.service_orders import order_body
-from tests.harness import (
-    Process,
-    base_env,
-    create_scratch_database,
-    drop_scratch_database,
-    free_port,
-    run_command,
-    wait_until_answering,
-)
 
 ROSTER = 5_000
 REPORT_ITEMS = 1_000
@@ -734,76 +723,33 @@ def print_report(
 
 
 def run(args: argparse.Namespace) -> None:
-    ensure_wrk()
-    logs = Path(tempfile.mkdtemp(prefix="gonghui-bench-"))
-    redis_prefix = f"gonghui-bench-{uuid.uuid4().hex[:8]}:"
-    processes: list[Process] = []
-    database_name = ""
-    succeeded = False
-    print(f"logs of the processes: {logs}", flush=True)
-    try:
-        database_name, database_url = asyncio.run(create_scratch_database(args.database_url, "gonghui_bench"))
-        env = base_env(
-            DATA_DIR=str(logs), DATABASE_URL=database_url, REDIS_URL=args.redis_url, REDIS_PREFIX=redis_prefix
-        )
-        done = run_command(env, "migrate")
-        if done.returncode != 0:
-            raise BenchmarkError(f"migrate failed: {done.stdout}{done.stderr}")
-        print(f"database {database_name} migrated; loading the city", flush=True)
+    with BenchmarkRun(args.database_url, args.redis_url, keep_database=args.keep_database) as bench:
+        print("loading the city", flush=True)
         rng = random.Random(args.seed)
-        city = asyncio.run(load_city(database_url, rng))
+        city = asyncio.run(load_city(bench.database_url, rng))
         for (username, password), role in ((CASEWORKER, "caseworker"), (UNION_ADMIN, "union_admin")):
-            done = run_command(
-                env,
+            bench.command(
                 "create-staff",
                 *("--username", username, "--password", password),
                 *("--role", role, "--org-id", str(city.city_id), "--permanent"),
             )
-            if done.returncode != 0:
-                raise BenchmarkError(f"create-staff failed: {done.stdout}{done.stderr}")
-
-        sandbox_port, server_port, baseline_port = free_port(), free_port(), free_port()
-        sandbox = Process("sandbox", {**env, "SANDBOX_PORT": str(sandbox_port)}, logs / "sandbox.log")
-        processes.append(sandbox.start("sandbox"))
-        sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-        wait_until_answering(f"{sandbox_url}/_sandbox/healthz", sandbox.process)  # type: ignore[arg-type]
-        server = Process(
-            "server", {**env, "PORT": str(server_port), "WECHAT_API_BASE_URL": sandbox_url}, logs / "server.log"
-        )
-        processes.append(server.start("run"))
-        base_url, baseline_url = f"http://127.0.0.1:{server_port}", f"http://127.0.0.1:{baseline_port}"
-        wait_until_answering(f"{base_url}/readyz", server.process)  # type: ignore[arg-type]
+        bench.start_sandbox()
+        base_url = bench.start_server()
         report = report_body(rng)
         world = asyncio.run(set_up(base_url, city, rng, report))
         print(f"order {world.order_id} accepted by expert {world.expert_id}; loading the roster", flush=True)
-        roster = asyncio.run(load_roster(database_url, rng, city, world))
+        roster = asyncio.run(load_roster(bench.database_url, rng, city, world))
         print(f"roster loaded in {roster.seconds:.1f} s", flush=True)
-        processes.append(
-            start_baseline("benchmarks.service_orders", env, logs / "baseline.log", baseline_port, database_url)
-        )
-        wait_until_answering(f"{baseline_url}/report?order_id={world.order_id}", processes[-1].process)  # type: ignore[arg-type]
+        baseline_url = bench.start_baseline("benchmarks.service_orders", f"/report?order_id={world.order_id}")
         body = json.dumps(report, ensure_ascii=False).encode()
         quiet = os.getloadavg()[0]
         print("measuring:", flush=True)
-        results = measure(base_url, baseline_url, pairs(world, city, body), logs, args)
+        results = measure(base_url, baseline_url, pairs(world, city, body), bench.logs, args)
         machine = [
             *machine_facts(args.database_url),
             ("load average", f"{quiet:.2f} before measuring, {os.getloadavg()[0]:.2f} after (1 min)"),
         ]
         print_report(machine, roster, body, results, args)
-        succeeded = True
-    finally:
-        for process in reversed(processes):
-            process.stop()
-        if database_name and not args.keep_database:
-            asyncio.run(drop_scratch_database(args.database_url, database_name))
-        elif database_name:
-            print(f"database kept: {database_name}", flush=True)
-        asyncio.run(forget_redis_keys(args.redis_url, redis_prefix))
-        if succeeded:
-            shutil.rmtree(logs)
-        else:
-            print(f"logs kept in {logs}", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,14 +21,10 @@ import contextlib
 import json
 import os
 import random
-import shutil
 import sys
-import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -37,7 +33,7 @@ from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from benchmarks.common import asyncpg_url, forget_redis_keys, start_baseline
+from benchmarks.common import BenchmarkRun, asyncpg_url
 from benchmarks.enrolment_scale import (
     DEFAULT_DATABASE_URL,
     DEFAULT_REDIS_URL,
@@ -48,21 +44,12 @@ from benchmarks.enrolment_scale import (
     machine_facts,
     markdown_table,
 )
-from benchmarks.wrk import WrkResult, ensure_wrk, run_wrk
+from benchmarks.wrk import WrkResult, run_wrk
 from models.catalogue import STATION_AMENITIES
 from models.stations.geo import bounding_box, distance_m
 from models.stations.hours import Hours
 from models.warm_requests.catalogue import REQUEST_TYPES
 from server.clock import SHANGHAI
-from tests.harness import (
-    Process,
-    base_env,
-    create_scratch_database,
-    drop_scratch_database,
-    free_port,
-    run_command,
-    wait_until_answering,
-)
 
 STATIONS = 20_000
 REQUESTS = 100_000
@@ -487,50 +474,20 @@ def print_report(
 
 
 def run(args: argparse.Namespace) -> None:
-    ensure_wrk()
-    logs = Path(tempfile.mkdtemp(prefix="gonghui-bench-"))
-    redis_prefix = f"gonghui-bench-{uuid.uuid4().hex[:8]}:"
-    processes: list[Process] = []
-    database_name = ""
-    succeeded = False
-    print(f"logs of the processes: {logs}", flush=True)
-    try:
-        database_name, database_url = asyncio.run(create_scratch_database(args.database_url, "gonghui_bench"))
-        env = base_env(
-            DATA_DIR=str(logs), DATABASE_URL=database_url, REDIS_URL=args.redis_url, REDIS_PREFIX=redis_prefix
-        )
-        done = run_command(env, "migrate")
-        if done.returncode != 0:
-            raise BenchmarkError(f"migrate failed: {done.stdout}{done.stderr}")
-        print(f"database {database_name} migrated; loading:", flush=True)
+    with BenchmarkRun(args.database_url, args.redis_url, keep_database=args.keep_database) as bench:
+        print("loading:", flush=True)
         rng = random.Random(args.seed)
-        city = asyncio.run(load_city(database_url, rng))
-        done = run_command(
-            env,
+        city = asyncio.run(load_city(bench.database_url, rng))
+        bench.command(
             "create-staff",
             *("--username", STAFF_USERNAME, "--password", STAFF_PASSWORD),
             *("--role", "caseworker", "--org-id", str(city.city_id), "--permanent"),
         )
-        if done.returncode != 0:
-            raise BenchmarkError(f"create-staff failed: {done.stdout}{done.stderr}")
-        loaded = asyncio.run(load_cases(database_url, rng, city, STAFF_USERNAME))
+        loaded = asyncio.run(load_cases(bench.database_url, rng, city, STAFF_USERNAME))
         print(f"loaded in {loaded.seconds:.1f} s", flush=True)
-
-        sandbox_port, server_port, baseline_port = free_port(), free_port(), free_port()
-        sandbox = Process("sandbox", {**env, "SANDBOX_PORT": str(sandbox_port)}, logs / "sandbox.log")
-        processes.append(sandbox.start("sandbox"))
-        sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-        wait_until_answering(f"{sandbox_url}/_sandbox/healthz", sandbox.process)  # type: ignore[arg-type]
-        server = Process(
-            "server", {**env, "PORT": str(server_port), "WECHAT_API_BASE_URL": sandbox_url}, logs / "server.log"
-        )
-        processes.append(server.start("run"))
-        processes.append(
-            start_baseline("benchmarks.warm_services", env, logs / "baseline.log", baseline_port, database_url)
-        )
-        base_url, baseline_url = f"http://127.0.0.1:{server_port}", f"http://127.0.0.1:{baseline_port}"
-        wait_until_answering(f"{base_url}/readyz", server.process)  # type: ignore[arg-type]
-        wait_until_answering(f"{baseline_url}/queue?org_id={loaded.city.city_id}", processes[-1].process)  # type: ignore[arg-type]
+        bench.start_sandbox()
+        base_url = bench.start_server()
+        baseline_url = bench.start_baseline("benchmarks.warm_services", f"/queue?org_id={loaded.city.city_id}")
         quiet = os.getloadavg()[0]
         print("measuring:", flush=True)
         results = measure(base_url, baseline_url, loaded.city, args)
@@ -539,19 +496,6 @@ def run(args: argparse.Namespace) -> None:
             ("load average", f"{quiet:.2f} before measuring, {os.getloadavg()[0]:.2f} after (1 min)"),
         ]
         print_report(machine, loaded, results, args)
-        succeeded = True
-    finally:
-        for process in reversed(processes):
-            process.stop()
-        if database_name and not args.keep_database:
-            asyncio.run(drop_scratch_database(args.database_url, database_name))
-        elif database_name:
-            print(f"database kept: {database_name}", flush=True)
-        asyncio.run(forget_redis_keys(args.redis_url, redis_prefix))
-        if succeeded:
-            shutil.rmtree(logs)
-        else:
-            print(f"logs kept in {logs}", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -105,11 +105,16 @@ def parse_query(request: Request, shape: type[ShapeT]) -> ShapeT:
     return shape.model_validate(values)
 
 
+_JSON = "application/json"
+
+
 def respond(
     payload: BaseModel | dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
 ) -> HTTPResponse:
-    body = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
-    return json(body, status=status, headers=headers, ensure_ascii=False)
+    if isinstance(payload, BaseModel):
+        # pydantic writes the JSON itself (compact, UTF-8 as it is), without a dict in between.
+        return HTTPResponse(payload.model_dump_json(), status=status, headers=headers, content_type=_JSON)
+    return json(payload, status=status, headers=headers, ensure_ascii=False)
 
 
 def page_of(items: list[Any], total: int) -> dict[str, Any]:

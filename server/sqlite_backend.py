@@ -13,6 +13,7 @@ import sqlite3
 
 from tortoise.backends.base.client import TransactionContext
 from tortoise.backends.sqlite.client import SqliteClient, SqliteTransactionContext, SqliteTransactionWrapper
+from tortoise.connection import get_connections
 from tortoise.exceptions import TransactionManagementError
 
 
@@ -25,9 +26,30 @@ class ImmediateTransactionWrapper(SqliteTransactionWrapper):
             raise TransactionManagementError(exc) from exc
 
 
+class ReleasingTransactionContext(SqliteTransactionContext):
+    """Tortoise's context takes the connection's lock and then begins; when beginning fails or
+    is cancelled (a client hanging up while its request waits for the write lock), it keeps the
+    lock, and every later statement of the server waits for it forever. This one gives it back."""
+
+    async def __aenter__(self) -> ImmediateTransactionWrapper:
+        await self._trxlock.acquire()
+        try:
+            await self.ensure_connection()
+            self.token = get_connections().set(self.connection_name, self.connection)
+            try:
+                await self.connection.begin()
+            except BaseException:
+                get_connections().reset(self.token)
+                raise
+        except BaseException:
+            self._trxlock.release()
+            raise
+        return self.connection
+
+
 class ImmediateSqliteClient(SqliteClient):
     def _in_transaction(self) -> TransactionContext:
-        return SqliteTransactionContext(ImmediateTransactionWrapper(self), self._lock)
+        return ReleasingTransactionContext(ImmediateTransactionWrapper(self), self._lock)
 
 
 client_class = ImmediateSqliteClient

@@ -8,8 +8,8 @@ from sanic.response import HTTPResponse
 from handlers.profiles.shapes import ProfileOut, profile_out
 from models.accounts import SubjectKind, User, find_or_create_worker
 from models.audit import Actor, record
+from models.kernel.prepared import PreparedGet
 from models.membership.queries import active_membership
-from models.orgs import Org
 from models.profiles.tables import WorkerProfile
 from server.auth.guards import client_ip, worker_required
 from server.clock import now
@@ -86,16 +86,20 @@ async def logout(request: Request) -> HTTPResponse:
     return respond({"ok": True})
 
 
+# Read on every GET /api/v1/me: the SQL written once (models/kernel/prepared.py).
+_PROFILE = PreparedGet(WorkerProfile, "user_id")
+
+
 @bp.get("/me")
 @documented("当前用户", tag="me", response=MeOut, secured="worker")
 @worker_required
 async def me(request: Request) -> HTTPResponse:
     user = request.ctx.user
-    profile = await WorkerProfile.get_or_none(user_id=user.id)
-    membership = await active_membership(user.id)
+    profile = await _PROFILE.get_or_none(user.id)
+    membership = await active_membership(user.id, with_org=True)
     summary = None
     if membership is not None:
-        org = await Org.get(id=membership.org_id)
+        org = membership.org
         summary = MembershipSummary(
             member_no=membership.member_no,
             org_id=org.id,

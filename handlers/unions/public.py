@@ -87,9 +87,11 @@ async def list_orgs(request: Request) -> HTTPResponse:
 @bp.get("/<org_id:int>")
 @documented("工会组织详情，含从省总工会到本级的路径", tag="orgs", response=OrgDetail)
 async def get_org(request: Request, org_id: int) -> HTTPResponse:
-    org = await Org.get_or_none(id=org_id)
-    if org is None:
+    # The path ends with the org itself: one statement finds both.
+    lineage = await ancestors(org_id)
+    if not lineage or lineage[-1].id != org_id:
         raise NotFound("org.not_found", "该工会组织不存在", {"org_id": org_id})
+    org = lineage[-1]
     counts = await child_counts([org.id])
-    path = [OrgPathItem(id=item.id, name=item.name) for item in await ancestors(org.id)]
+    path = [OrgPathItem(id=item.id, name=item.name) for item in lineage]
     return respond(OrgDetail(**org_out(org, counts.get(org.id, 0)).model_dump(), path=path))

@@ -8,6 +8,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from models.catalogue import OCCUPATIONS, PLATFORMS, label_of
+from models.kernel.prepared import PreparedGet
 from models.membership.tables import Membership, MembershipStatus, OrgMemberTally
 from models.orgs import OrgClosure, in_subtree
 from models.profiles.identity import ascii_form, is_ascii_digits
@@ -40,8 +41,15 @@ async def subtree_figures(org_id: int) -> dict[str, object]:
     }
 
 
-async def active_membership(user_id: int) -> Membership | None:
+async def active_membership(user_id: int, *, with_org: bool = False) -> Membership | None:
+    """With `with_org`, its union read in the same statement (`membership.org`)."""
+    if with_org:
+        return await _ACTIVE_WITH_ORG.get_or_none(user_id)
     return await Membership.get_or_none(user_id=user_id, status=MembershipStatus.ACTIVE)
+
+
+# Read on every GET /api/v1/me: the SQL written once (models/kernel/prepared.py).
+_ACTIVE_WITH_ORG = PreparedGet(Membership, "user_id", "org", status=MembershipStatus.ACTIVE)
 
 
 async def active_member_total(
