@@ -4,19 +4,24 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint migrations browser
+.PHONY: run test test-scale lint migrations browser pgbouncer
 
 run: $(VENV)/.installed
 	$(PY) -m server dev
 
 # Runs the whole suite on SQLite + in-process state, and again on PostgreSQL + Redis when
 # DATABASE_URL and REDIS_URL are set (as .ci/run does).
-test: $(VENV)/.installed-test browser
+test: $(VENV)/.installed-test browser pgbouncer
 	TEST_BACKEND=embedded $(PY) -m pytest $(PYTEST_ARGS)
 	@if [ -n "$$DATABASE_URL$$REDIS_URL" ]; then \
 		echo "--- again on PostgreSQL + Redis ($$DATABASE_URL, $$REDIS_URL)"; \
 		TEST_BACKEND=production $(PY) -m pytest $(PYTEST_ARGS); \
 	fi
+
+# Only the several-instance and outage tests (tests/scale), on PostgreSQL + Redis; `make test` runs
+# them too (skipped on the embedded back end).
+test-scale: $(VENV)/.installed-test pgbouncer
+	TEST_BACKEND=production $(PY) -m pytest tests/scale $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
@@ -40,3 +45,9 @@ browser:
 	@test -x /usr/bin/chromium || { \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk; }
+
+# The PgBouncer test (tests/scale) runs Debian's pgbouncer in transaction mode on a port of its own.
+pgbouncer:
+	@test -x /usr/sbin/pgbouncer || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends pgbouncer; }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from sanic import Blueprint, Request
@@ -25,11 +25,11 @@ async def healthz(request: Request) -> HTTPResponse:
     return json({"status": "ok"})
 
 
-async def _check(name: str, probe: Coroutine[Any, Any, object]) -> tuple[str, bool]:
+async def _check(name: str, probe: Callable[[], Coroutine[Any, Any, object]]) -> tuple[str, bool]:
     try:
         # Shielded: a slow probe must not be cancelled halfway through opening a connection,
         # which can leave the database client unusable for every later request.
-        await asyncio.wait_for(asyncio.shield(probe), CHECK_TIMEOUT_SECONDS)
+        await asyncio.wait_for(asyncio.shield(probe()), CHECK_TIMEOUT_SECONDS)
         return name, True
     except Exception as exc:
         log.warning("readiness check failed", extra={"check": name, "error": repr(exc)})
@@ -37,14 +37,21 @@ async def _check(name: str, probe: Coroutine[Any, Any, object]) -> tuple[str, bo
 
 
 @bp.get("/readyz")
-@openapi.definition(summary="就绪检查：数据库（及 Redis）可用时返回 200", tag="health")
+@openapi.definition(
+    summary="就绪检查：数据库（及 Redis）可用时返回 200，启动中、停止中或依赖不可用时 503", tag="health"
+)
 async def readyz(request: Request) -> HTTPResponse:
-    probes = [_check("database", connections.get("default").execute_query("SELECT 1"))]
-    if request.app.ctx.settings.redis_url:
-        probes.append(_check("redis", request.app.ctx.shared_state.ping()))
-    results = dict(await asyncio.gather(*probes))
+    app = request.app
+    # Not ready before startup has finished nor once shutdown began, so that a load balancer
+    # sends nothing new to a process that is draining.
+    results = {"serving": bool(getattr(app.ctx, "serving", False))}
+    if results["serving"]:
+        probes = [_check("database", lambda: connections.get("default").execute_query("SELECT 1"))]
+        if app.ctx.settings.redis_url:
+            probes.append(_check("redis", app.ctx.shared_state.ping))
+        results.update(await asyncio.gather(*probes))
     ready = all(results.values())
-    body = {"status": "ready" if ready else "unavailable", "checks": results}
+    body: dict[str, Any] = {"status": "ready" if ready else "unavailable", "checks": results}
     if not ready:
         body["error"] = {"code": "service.unavailable", "message": "服务依赖暂不可用", "details": results}
     return json(body, status=200 if ready else 503, ensure_ascii=False)

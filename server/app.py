@@ -70,6 +70,8 @@ def create_app(settings: Settings | None = None) -> Sanic:
             "TEMPLATING_ENABLE_ASYNC": False,
             "HEALTH": False,
             "CORS": False,
+            # On SIGTERM: stop accepting, let requests in flight finish for up to this, then exit.
+            "GRACEFUL_SHUTDOWN_TIMEOUT": settings.graceful_shutdown_seconds,
         }
     )
     app.ctx.settings = settings
@@ -121,6 +123,14 @@ def create_app(settings: Settings | None = None) -> Sanic:
             threads=4,
         )
         app.ctx.templates = TemplateBook(parse_templates(settings.notification_templates))
+
+    @app.after_server_start
+    async def start_serving(app: Sanic) -> None:
+        app.ctx.serving = True
+
+    @app.before_server_stop
+    async def stop_serving(app: Sanic) -> None:
+        app.ctx.serving = False
 
     @app.after_server_stop
     async def close_services(app: Sanic) -> None:

@@ -22,6 +22,15 @@ def connection_config(settings: Settings) -> str | dict[str, Any]:
     url = settings.resolved_database_url
     if not settings.uses_sqlite:
         config = expand_db_url(url)
+        config["engine"] = "server.postgres_backend"
+        config["credentials"]["acquire_timeout"] = settings.database_acquire_timeout_seconds
+        if settings.pgbouncer:
+            # PgBouncer in transaction mode hands each transaction to any server connection, where
+            # a statement prepared on another is unknown: asyncpg must not keep prepared statements
+            # (its unnamed ones are planned afresh each time, so no plan_cache_mode either, a
+            # startup parameter PgBouncer would refuse).
+            config["credentials"]["statement_cache_size"] = 0
+            return config
         # asyncpg prepares every statement; after five runs PostgreSQL switches to a generic plan,
         # which guesses a subtree at the average size (a handful of orgs) and, for a city, reads
         # and sorts every row instead of walking an index (docs/PERFORMANCE.md). Plan each time.

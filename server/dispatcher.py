@@ -36,7 +36,7 @@ from models.kernel.jobs import record_failure
 from models.kernel.machine import Step, advance, transition
 from models.membership.tables import Membership, MembershipStatus
 from models.notifications.broadcasts import BROADCAST_GONE, BROADCAST_JOB, BROADCAST_MACHINE
-from models.notifications.delivery import Outcome, classify
+from models.notifications.delivery import Outcome, classify, settle
 from models.notifications.tables import (
     OPEN_BROADCAST,
     Broadcast,
@@ -58,6 +58,8 @@ from server.wechat.templates import TemplateBook, parse_templates
 log = logging.getLogger("gonghui.dispatcher")
 
 BROADCAST_BATCH = 500
+# The longest a pipeline round runs before it drains and the runner starts the next one.
+ROUND_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,6 @@ class Dispatcher:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self._row_locks = not settings.uses_sqlite
         self._stopping = asyncio.Event()
-        self._semaphore = asyncio.Semaphore(settings.dispatcher_concurrency)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -119,23 +120,90 @@ class Dispatcher:
         await self.official.close()
 
     async def deliver(self) -> bool:
-        """One round of the `notifications` job: claim a batch and send it. True when there was
-        one (there may be more)."""
+        """One round of the `notifications` job: a pipeline of at most DISPATCHER_CONCURRENCY
+        deliveries held at once. A delivery is claimed when a slot is free, sent at once, and its
+        outcome written as soon as it ends (outcomes that end together share one transaction);
+        only then is its slot free again. So a dispatcher never holds more than its concurrency
+        (what a SIGKILL can make another dispatcher send again), and one slow send holds up only
+        its own slot. True when it had work (there may be more)."""
         if self._stopping.is_set():
             return False
-        claimed = await self.claim()
-        if not claimed:
-            return False
-        await self.send_batch(claimed)
-        return True
+        held: dict[int, Plan] = {}
+        ended: list[Plan] = []
+        wake = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        # A round ends now and then, so that the runner's round timeout bounds a healthy one.
+        closes_at = loop.time() + min(ROUND_SECONDS, self.settings.job_round_timeout_seconds / 3)
+        next_claim = 0.0
+        worked = False
+        sends: set[asyncio.Task[None]] = set()
+
+        async def run(plan: Plan) -> None:
+            try:
+                await self._rate_gate()
+                if self._stopping.is_set():
+                    plan.released = True
+                else:
+                    plan.result = await self._send(plan)
+            finally:
+                ended.append(plan)
+                wake.set()
+
+        keeper = asyncio.create_task(self._keep_lease(held))
+        try:
+            while True:
+                wake.clear()
+                if ended:
+                    finished = ended.copy()
+                    ended.clear()
+                    await self._record(finished)
+                    for plan in finished:
+                        held.pop(plan.delivery.id, None)
+                free = self.settings.dispatcher_concurrency - len(held)
+                open_for_claims = not self._stopping.is_set() and loop.time() < closes_at
+                # Claim when a quarter of the slots are free, not at each one: a claim costs a few
+                # round trips whether it takes one delivery or eight.
+                enough = free >= max(1, self.settings.dispatcher_concurrency // 4) or (free > 0 and not held)
+                if open_for_claims and enough and loop.time() >= next_claim:
+                    plans = await self._prepare(await self.claim(min(free, self.settings.dispatcher_batch_size)))
+                    if not plans:  # nothing due: look again after the poll interval, or when a send ends
+                        next_claim = loop.time() + self.settings.dispatcher_poll_seconds
+                    for plan in plans:
+                        worked = True
+                        held[plan.delivery.id] = plan
+                        if plan.result is None:
+                            task = asyncio.create_task(run(plan))
+                            sends.add(task)
+                            task.add_done_callback(sends.discard)
+                        else:  # settled while preparing (no consent, no template): only recorded
+                            ended.append(plan)
+                    if plans:
+                        continue
+                if not held:
+                    return worked
+                if not ended:
+                    waiting = next_claim - loop.time() if open_for_claims and enough else None
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), max(waiting, 0.001) if waiting is not None else None)
+        except (asyncio.CancelledError, Exception):
+            # Cancelled at the shutdown bound or the round timeout, or the database failed: give
+            # back at once what this dispatcher holds rather than leave it until the leases lapse
+            # (if the database is away, they lapse). A send in flight may have reached WeChat, so
+            # it keeps its attempt: at worst one duplicate each, as after a kill.
+            for task in sends:
+                task.cancel()
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._give_back(list(held)))
+            raise
+        finally:
+            keeper.cancel()
 
     # --- claiming -----------------------------------------------------------------------------
 
-    async def claim(self) -> list[int]:
-        """Mark a batch of due deliveries as ours for a lease. Two queries rather than one with OR,
-        so that each can walk its index: due pending ones by due_at, and lapsed claims."""
+    async def claim(self, limit: int) -> list[int]:
+        """Mark up to `limit` due deliveries as ours for a lease. Two queries rather than one with
+        OR, so that each can walk its index: due pending ones by due_at, and lapsed claims."""
         moment = now()
-        limit = self.settings.dispatcher_batch_size
         async with in_transaction():
             due = NotificationDelivery.filter(status=DeliveryStatus.PENDING, due_at__lte=moment)
             lapsed = NotificationDelivery.filter(status=DeliveryStatus.SENDING, lease_expires_at__lt=moment)
@@ -155,40 +223,40 @@ class Dispatcher:
                 )
         return ids
 
+    async def _give_back(self, ids: list[int]) -> None:
+        if ids:
+            await NotificationDelivery.filter(id__in=ids, claimed_by=self.name, status=DeliveryStatus.SENDING).update(
+                status=DeliveryStatus.PENDING, claimed_by="", lease_expires_at=None, due_at=now()
+            )
+
     # --- sending ------------------------------------------------------------------------------
 
-    async def send_batch(self, ids: list[int]) -> None:
-        """Send a claimed batch. The database work is done per batch (load, consent, outcomes),
-        not per delivery: per-delivery round trips cost more CPU than the sends themselves."""
+    async def _prepare(self, ids: list[int]) -> list[Plan]:
+        """Load what a claim needs and spend its consents, once for all the deliveries claimed
+        together: per-delivery round trips cost more CPU than the sends themselves."""
+        if not ids:
+            return []
         deliveries = await NotificationDelivery.filter(
             id__in=ids, claimed_by=self.name, status=DeliveryStatus.SENDING
         ).prefetch_related("notification__user")
         planned = await self._plan(deliveries)
         await self._spend_consents([plan for plan in planned if plan.needs_consent])
+        return planned
 
-        async def run(plan: Plan) -> None:
-            async with self._semaphore:
-                if self._stopping.is_set():
-                    plan.released = True
-                    return
-                plan.result = await self._send(plan)
-
-        keeper = asyncio.create_task(self._keep_lease([plan.delivery.id for plan in planned]))
-        try:
-            await asyncio.gather(*(run(plan) for plan in planned if plan.result is None))
-        finally:
-            keeper.cancel()
-        await self._record(planned)
-
-    async def _keep_lease(self, ids: list[int]) -> None:
-        """Renew the batch's lease while it is being sent, so that a batch held up by a slow
-        WeChat is not taken over (and sent a second time) by another dispatcher."""
+    async def _keep_lease(self, held: dict[int, Plan]) -> None:
+        """Renew the lease of what is held while it is being sent, so that a send held up by a
+        slow WeChat is not taken over (and sent a second time) by another dispatcher."""
         lease = self.settings.dispatcher_lease_seconds
         while True:
             await asyncio.sleep(lease / 3)
-            await NotificationDelivery.filter(id__in=ids, claimed_by=self.name, status=DeliveryStatus.SENDING).update(
-                lease_expires_at=now() + timedelta(seconds=lease)
-            )
+            if not held:
+                continue
+            try:
+                await NotificationDelivery.filter(
+                    id__in=list(held), claimed_by=self.name, status=DeliveryStatus.SENDING
+                ).update(lease_expires_at=now() + timedelta(seconds=lease))
+            except Exception:  # the database is away: try again; if it stays away the leases lapse
+                log.exception("lease renewal failed", extra={"dispatcher": self.name})
 
     async def _plan(self, deliveries: list[NotificationDelivery]) -> list[Plan]:
         unionids = {
@@ -324,9 +392,8 @@ class Dispatcher:
             "claimed_by": "",
             "lease_expires_at": None,
         }
-        outcome = result.outcome
-        if outcome == Outcome.RETRY and delivery.attempts >= self.settings.dispatcher_max_attempts:
-            outcome = Outcome.FAIL
+        outcome = settle(result.outcome, delivery.attempts, self.settings.dispatcher_max_attempts)
+        if outcome != result.outcome:
             values["last_error"] = f"gave up after {delivery.attempts} attempts: {result.error}"[:255]
         if outcome == Outcome.DELIVERED:
             values.update(status=DeliveryStatus.DELIVERED, msgid=result.msgid, finished_at=moment)
@@ -383,7 +450,7 @@ class Dispatcher:
                 await ours.filter(id__in=released).update(
                     status=DeliveryStatus.PENDING, claimed_by="", lease_expires_at=None, attempts=F("attempts") - 1
                 )
-        log.info("batch", extra={"dispatcher": self.name, "outcomes": counts, "released": len(released)})
+        log.debug("outcomes", extra={"dispatcher": self.name, "outcomes": counts, "released": len(released)})
 
     # --- broadcasts ---------------------------------------------------------------------------
 

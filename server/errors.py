@@ -12,12 +12,14 @@ still gets a 422, not a 500. Anything else is logged with its traceback and answ
 from __future__ import annotations
 
 import logging
+import sqlite3
 from json import loads as json_loads
 from typing import Any
 
 import asyncpg
 from asyncpg.exceptions import _base as asyncpg_base
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 from sanic import Request, Sanic
 from sanic.exceptions import (
     BadRequest,
@@ -29,10 +31,11 @@ from sanic.exceptions import (
     NotFound as RouteNotFound,
 )
 from sanic.response import HTTPResponse, html, json
-from tortoise.exceptions import OperationalError
+from tortoise.exceptions import DBConnectionError, OperationalError, TransactionManagementError
 from tortoise.exceptions import ValidationError as FieldValueError
 
 from models.errors import DomainError
+from server.postgres_backend import DatabaseBusy
 from server.shared_state import LockNotAcquired
 
 log = logging.getLogger("gonghui.errors")
@@ -80,6 +83,34 @@ def refused_by_database(exc: Exception) -> bool:
     return isinstance(exc, FieldValueError | asyncpg.DataError | asyncpg_base.DataError | OverflowError)
 
 
+def unavailable(exc: BaseException) -> tuple[str, str] | None:
+    """Whether a dependency, not the request, failed: the database or Redis away (restarting,
+    unreachable, shutting down) or too busy to answer in time. Those are a 503 the client may
+    retry, never a 500; the answer is (code, message), or None for anything else."""
+    while isinstance(exc, OperationalError | TransactionManagementError) and exc.__cause__ is not None:
+        exc = exc.__cause__
+    if isinstance(exc, DatabaseBusy | TimeoutError | LockNotAcquired) or (
+        isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+    ):
+        return "service.busy", "服务繁忙，请稍后再试"
+    if isinstance(
+        exc,
+        RedisError
+        | DBConnectionError
+        | ConnectionError  # refused or reset, by PostgreSQL or Redis
+        | asyncpg.PostgresConnectionError
+        | asyncpg.exceptions.OperatorInterventionError  # shutting down, starting up
+        | asyncpg.exceptions.InsufficientResourcesError  # too many connections
+        | asyncpg.InterfaceError  # a connection closed under the request
+        | asyncpg_base.InternalClientError,  # a connection left mid-operation as the server went away
+    ):
+        return "service.unavailable", "服务暂时不可用，请稍后再试"
+    return None
+
+
+RETRY_AFTER_SECONDS = {"service.busy": "2", "service.unavailable": "5"}
+
+
 def _admin_page(request: Request, status: int, message: str, headers: dict[str, str]) -> HTTPResponse:
     """People at the admin pages get a page, not JSON (with the same headers: Allow, Retry-After)."""
     template = request.app.ext.environment.get_template("admin/error.html")
@@ -102,8 +133,11 @@ def _api_error(request: Request, exc: Exception) -> HTTPResponse:
     if isinstance(exc, DomainError):
         headers = {"Retry-After": str(exc.details["retry_after"])} if "retry_after" in exc.details else None
         return error_response(exc.status, exc.code, exc.message, exc.details, headers)
-    if isinstance(exc, LockNotAcquired):
-        return error_response(503, "service.busy", "服务繁忙，请稍后再试", headers={"Retry-After": "5"})
+    outage = unavailable(exc)
+    if outage is not None:
+        code, message = outage
+        log.warning("dependency unavailable", extra={"path": request.path, "error": repr(exc)})
+        return error_response(503, code, message, headers={"Retry-After": RETRY_AFTER_SECONDS[code]})
     if isinstance(exc, ValidationError):
         return error_response(422, "request.invalid", "请求参数不符合要求", validation_details(exc))
     if refused_by_database(exc):

@@ -82,6 +82,15 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1)
     data_dir: Path = Path("data")
     database_url: str = ""
+    database_acquire_timeout_seconds: float = Field(
+        5.0, gt=0, description="longest a request waits for a pooled PostgreSQL connection before a 503"
+    )
+    pgbouncer: bool = Field(
+        False, description="DATABASE_URL names PgBouncer in transaction mode: no prepared statements"
+    )
+    graceful_shutdown_seconds: float = Field(
+        15.0, gt=0, description="how long SIGTERM lets requests in flight finish before the server exits"
+    )
     redis_url: str = ""
     redis_prefix: str = "gonghui:"
     log_level: str = "INFO"
@@ -139,7 +148,7 @@ class Settings(BaseSettings):
 
     dispatcher_batch_size: int = 200
     dispatcher_concurrency: int = 32
-    dispatcher_lease_seconds: int = 60
+    dispatcher_lease_seconds: int = 15
     dispatcher_poll_seconds: float = 0.2
     dispatcher_max_attempts: int = 8
     dispatcher_backoff_base_seconds: float = 2.0

@@ -176,6 +176,7 @@ async def sandbox(sandbox_url: str) -> AsyncIterator[httpx.AsyncClient]:
                 "only_openids": [],
                 "timeout_seconds": 8,
                 "delay_seconds": 0,
+                "login_delay_seconds": 0,
             },
         )
 

@@ -60,8 +60,15 @@ class Process:
 
     def start(self, *args: str) -> Process:
         log = self.log_path.open("ab")
+        # A session of its own: with WORKERS>1, Sanic's manager SIGKILLs its whole process group
+        # when a worker is slow to start, which would otherwise include the test run itself.
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "server", *args], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "server", *args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         return self
 

@@ -37,6 +37,11 @@ def classify(errcode: int | None) -> Outcome:
     return Outcome.FAIL
 
 
+def settle(outcome: Outcome, attempts: int, max_attempts: int) -> Outcome:
+    """The outcome to record: a transient error on the last allowed attempt ends the series."""
+    return Outcome.FAIL if outcome == Outcome.RETRY and attempts >= max_attempts else outcome
+
+
 async def resend(scope: StaffScope, delivery_id: int, actor: Actor) -> NotificationDelivery:
     """A caseworker sends a failed or skipped delivery again, as a new attempt series."""
     delivery = await scope.get(NotificationDelivery.all(), id=delivery_id)

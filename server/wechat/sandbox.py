@@ -43,6 +43,7 @@ class Faults:
     reject_templates: set[str] = field(default_factory=set)
     only_openids: set[str] = field(default_factory=set)  # when set, injected faults hit only these
     delay_seconds: float = 0.0  # every send answers this much later: a slow but working WeChat
+    login_delay_seconds: float = 0.0  # jscode2session answers this much later: a request held in flight
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +55,7 @@ class Faults:
             "reject_templates": sorted(self.reject_templates),
             "only_openids": sorted(self.only_openids),
             "delay_seconds": self.delay_seconds,
+            "login_delay_seconds": self.login_delay_seconds,
         }
 
 
@@ -154,6 +156,8 @@ def create_sandbox_app(token_ttl_seconds: int = 7200, name: str = "gonghui-wecha
     @app.get("/sns/jscode2session")
     async def jscode2session(request: Request) -> HTTPResponse:
         state.count("jscode2session")
+        if state.faults.login_delay_seconds > 0:
+            await asyncio.sleep(state.faults.login_delay_seconds)
         if not request.args.get("appid") or not request.args.get("secret"):
             return wechat_error(41002, "appid missing")
         code = request.args.get("js_code", "")
@@ -321,6 +325,7 @@ def create_sandbox_app(token_ttl_seconds: int = 7200, name: str = "gonghui-wecha
             reject_templates=set(body.get("reject_templates", state.faults.reject_templates)),
             only_openids=set(body.get("only_openids", state.faults.only_openids)),
             delay_seconds=float(body.get("delay_seconds", state.faults.delay_seconds)),
+            login_delay_seconds=float(body.get("login_delay_seconds", state.faults.login_delay_seconds)),
         )
         return json(state.faults.as_dict())
 

@@ -126,3 +126,41 @@ async def test_a_slow_batch_keeps_its_lease_and_is_not_sent_twice(api, sandbox, 
         await sandbox.put("/_sandbox/faults", json={"delay_seconds": 0})
         first.stop()
         second.stop()
+
+
+async def test_a_killed_dispatcher_is_resent_at_most_its_concurrency(sandbox, stack, artifacts_dir) -> None:
+    from tests.conftest import start_dispatcher
+    from tests.kernel.factories import queued_messages
+
+    queued = await queued_messages(40)
+    ids = list(queued.values())
+    # Slow sends, four at a time: the dispatcher is killed with a pipeline full of them.
+    await sandbox.put("/_sandbox/faults", json={"delay_seconds": 0.3})
+    doomed = start_dispatcher(
+        stack, "doomed-4", artifacts_dir, DISPATCHER_CONCURRENCY="4", DISPATCHER_LEASE_SECONDS="2"
+    )
+    try:
+
+        async def under_way() -> bool:
+            return await NotificationDelivery.filter(id__in=ids, status=DeliveryStatus.DELIVERED).count() >= 8
+
+        await eventually(under_way, within=60)
+        held = await NotificationDelivery.filter(id__in=ids, status=DeliveryStatus.SENDING, claimed_by="doomed-4")
+        doomed.process.kill()
+        doomed.process.wait()
+        assert 0 < len(held) <= 4  # never more held than its concurrency, so never more to send twice
+    finally:
+        doomed.stop()
+        await sandbox.put("/_sandbox/faults", json={"delay_seconds": 0})
+    survivor = start_dispatcher(stack, "survivor-4", artifacts_dir)
+    try:
+        await eventually(lambda: _finished(ids), within=60)
+        sent = [len(await sandbox_messages(sandbox, openid)) for openid in queued]
+        assert min(sent) == 1 and sum(sent) - len(queued) <= 4, sent
+    finally:
+        survivor.stop()
+
+
+async def _finished(ids: list[int]) -> bool:
+    statuses = await NotificationDelivery.filter(id__in=ids).values_list("status", flat=True)
+    return set(statuses) == {DeliveryStatus.DELIVERED}

@@ -13,7 +13,7 @@ async def test_health_and_readiness(api: httpx.AsyncClient, stack) -> None:
     assert (await api.get("/healthz")).json() == {"status": "ok"}
     ready = await api.get("/readyz")
     assert ready.status_code == 200
-    expected = {"database": True, "redis": True} if stack.backend == "production" else {"database": True}
+    expected = {"serving": True, "database": True} | ({"redis": True} if stack.backend == "production" else {})
     assert ready.json()["checks"] == expected
 
 
