@@ -54,6 +54,7 @@ from handlers.stations import admin_pages as stations_pages
 from handlers.stations import worker as stations_worker
 from handlers.unions import admin_api as unions_api
 from handlers.unions import public as unions_public
+from handlers.unions import reasons_pages as unions_reasons_pages
 from handlers.unions import staff_pages as unions_staff_pages
 from handlers.unions import tree_pages as unions_tree_pages
 from handlers.warm_requests import admin_api as warm_requests_api
@@ -118,6 +119,7 @@ ADMIN_PAGES = (
     service_orders_pages,
     service_order_report_pages,
     engagements_pages,
+    unions_reasons_pages,
 )
 
 

@@ -18,6 +18,7 @@ from models.experts import actions as experts
 from models.orgs import Org, OrgType, create_org
 from models.scope import StaffScope
 from models.stations.actions import StationInput, create_station
+from models.unions import reasons
 from models.unions.service_area import Area, set_service
 from models.unions.staff import create_staff
 from models.warm_requests import actions
@@ -423,6 +424,44 @@ async def _load_appeals(by_name: dict[str, Org]) -> None:
                 await appeals.take_up(scope, appeal.id, actor)
 
 
+# Preset reasons: the province's lists serve every union; 中山 keeps its own reject list, so the
+# demo shows a city's list replacing the province's.
+DEMO_REASONS = (
+    (
+        "广东省总工会",
+        reasons.ReasonKind.REJECT,
+        (
+            "申请人已是其他工会会员，请先办理转会",
+            "所选工会不接收该职业或平台的会员，请选择所在地的新就业形态工会",
+            "身份信息与证件不一致，请核对后重新申请",
+        ),
+    ),
+    (
+        "广东省总工会",
+        reasons.ReasonKind.RETURN,
+        (
+            "请补充从业证明（平台接单截图或劳动合同）",
+            "请补充现居住地址或工作地点",
+            "请核对并补充联系电话",
+        ),
+    ),
+    (
+        "广东省总工会",
+        reasons.ReasonKind.OTHER,
+        ("超出本级工会办理权限，请上级工会协调", "企业已撤回需求", "专家已停用"),
+    ),
+    (
+        "中山市总工会",
+        reasons.ReasonKind.REJECT,
+        (
+            "申请人已是其他工会会员，请先办理转会",
+            "请向户籍或工作所在地的镇街工会申请",
+            "身份信息与证件不一致，请核对后重新申请",
+        ),
+    ),
+)
+
+
 async def _create_tree(node: DemoOrg, parent: Org | None, by_name: dict[str, Org]) -> None:
     org = await create_org(
         name=node.name,
@@ -465,6 +504,9 @@ async def load_demo(password: str) -> bool:
     await _demo_enterprises_and_experts(by_name)
     for org_name, area, platforms in DEMO_SERVICE:
         await set_service(everything, by_name[org_name].id, area, platforms, SYSTEM_ACTOR)
+    for org_name, kind, texts in DEMO_REASONS:
+        for text in texts:
+            await reasons.add(everything, by_name[org_name].id, kind, text, SYSTEM_ACTOR)
     await load_order_story()
     return True
 

@@ -3,15 +3,22 @@ change for accounts created with a temporary password."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 from sanic_ext.extensions.openapi import openapi
 
-from handlers.pages import form_value, page_guard, render
+from handlers.pages import (
+    form_value,
+    keep_for_session,
+    kept_from_login,
+    login_page,
+    login_token,
+    page_guard,
+    render,
+    safe_next,
+)
 from models.accounts import SubjectKind
 from models.errors import DomainError, Invalid, TooManyAttempts
 from models.unions.staff import authenticate_staff, change_password
@@ -28,33 +35,10 @@ from server.auth.guards import client_ip
 bp = Blueprint("admin_pages_session")
 
 
-def _login_token(request: Request, nonce: str) -> str:
-    return hmac.new(request.app.ctx.settings.secret_key.encode(), f"login:{nonce}".encode(), hashlib.sha256).hexdigest()
-
-
-def _safe_next(target: str) -> str:
-    return target if target.startswith("/admin") and not target.startswith("//") else "/admin/"
-
-
-def _login_page(request: Request, error: str = "", status: int = 200, username: str = "") -> HTTPResponse:
-    nonce = secrets.token_hex(16)
-    response = render(
-        request,
-        "admin/login.html",
-        status=status,
-        error=error,
-        username=username,
-        login_token=_login_token(request, nonce),
-        next=_safe_next(request.args.get("next", "")),
-    )
-    set_cookie(request, response, LOGIN_NONCE_COOKIE, nonce, max_age=3600, samesite="Strict")
-    return response
-
-
 @bp.get("/login")
 @openapi.exclude()
 async def login_form(request: Request) -> HTTPResponse:
-    return _login_page(request)
+    return login_page(request, next_path=request.args.get("next", ""))
 
 
 @bp.post("/login")
@@ -64,8 +48,9 @@ async def login(request: Request) -> HTTPResponse:
     nonce = read_cookie(request, LOGIN_NONCE_COOKIE)
     sent = form_value(request, "csrf_token")
     username = form_value(request, "username")
-    if not nonce or not sent.isascii() or not hmac.compare_digest(_login_token(request, nonce), sent):
-        return _login_page(request, "页面已过期，请重新登录", status=403, username=username)
+    again = {"username": username, "next_path": form_value(request, "next"), "kept": kept_from_login(request)}
+    if not nonce or not sent.isascii() or not hmac.compare_digest(login_token(request, nonce), sent):
+        return login_page(request, error="页面已过期，请重新登录", status=403, **again)
     try:
         staff = await authenticate_staff(
             request.app.ctx.limits.staff_login,
@@ -77,7 +62,7 @@ async def login(request: Request) -> HTTPResponse:
     except TooManyAttempts:
         raise  # the error page, with Retry-After
     except DomainError as exc:
-        return _login_page(request, exc.message, status=exc.status, username=username)
+        return login_page(request, error=exc.message, status=exc.status, **again)
     issued = await request.app.ctx.tokens.issue(
         SubjectKind.STAFF,
         staff.id,
@@ -85,7 +70,11 @@ async def login(request: Request) -> HTTPResponse:
         ip=client_ip(request),
         user_agent=request.headers.get("user-agent", ""),
     )
-    response = redirect("/admin/password" if staff.must_change_password else _safe_next(form_value(request, "next")))
+    target = safe_next(form_value(request, "next"))
+    if again["kept"] is not None:
+        await keep_for_session(request, issued.session.id, again["kept"])
+        target += ("&" if "?" in target else "?") + "kept=1"
+    response = redirect("/admin/password" if staff.must_change_password else target)
     set_cookie(request, response, ADMIN_SESSION_COOKIE, issued.token, max_age=issued.expires_in)
     clear_cookie(request, response, LOGIN_NONCE_COOKIE)
     return response

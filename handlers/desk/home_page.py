@@ -13,8 +13,8 @@ from sanic.response import HTTPResponse
 from handlers.desk.queues import APPEALS, ENROLMENTS, SERVICE_ORDERS, WARM_REQUESTS, Queue
 from handlers.notifications.shapes import case_page
 from handlers.pages import page_guard, render
-from models.enrolment.queries import weekly_submissions
 from models.desk.saved_filters import saved_by
+from models.enrolment.queries import weekly_submissions
 from models.kernel.permissions import Permission, may
 from models.kernel.ratings import rating_figures, satisfaction
 from models.membership.queries import subtree_figures

@@ -16,6 +16,7 @@ from handlers.pages import (
     listing,
     optional_int,
     page_guard,
+    reason_of,
     render,
     with_query,
     xlsx,
@@ -27,10 +28,11 @@ from models.enrolment.machine import MACHINE
 from models.enrolment.queries import QUEUE_LABELS, REVIEW_DUE
 from models.enrolment.tables import STATUS_LABELS, Enrolment, EnrolmentStatus
 from models.errors import DomainError, NotFound
-from models.kernel.history import history_of
+from models.kernel.history import history_of, names_for
 from models.kernel.permissions import Permission
 from models.orgs import Org
 from models.profiles.identity import is_ascii_digits, mask_phone
+from models.unions.reasons import ReasonKind, reasons_for
 from server.clock import now
 
 bp = Blueprint("admin_pages_enrolments")
@@ -161,6 +163,10 @@ async def _detail(request: Request, enrolment: Enrolment, **extra: object) -> HT
         item=enrolment,
         org=org,
         history=history,
+        who=await names_for(history, people={enrolment.user_id: enrolment.real_name}, roles={"user": "申请人"}),
+        notes=queries.submission_notes(enrolment, history),
+        reject_reasons=await reasons_for(enrolment.org_id, ReasonKind.REJECT),
+        return_reasons=await reasons_for(enrolment.org_id, ReasonKind.RETURN),
         status_labels=STATUS_LABELS,
         phone=mask_phone(enrolment.phone),
         occupation=queries.occupation_label(enrolment),
@@ -188,7 +194,7 @@ async def enrolment_detail(request: Request, enrolment_id: int) -> HTTPResponse:
 async def decide(request: Request, enrolment_id: int, action: str) -> HTTPResponse:
     if action not in {"approve", "reject", "return"}:
         raise NotFound("route.not_found", "请求的地址不存在")
-    reason = form_value(request, "reason")
+    reason = reason_of(request)
     before = await queue_before(request, ENROLMENTS.case_path, now())
     try:
         if action == "approve":

@@ -8,12 +8,13 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
 from handlers.desk.queues import SERVICE_ORDERS, after_action, case_again, neighbours, queue_before
-from handlers.pages import form_value, listing, optional_int, page_guard, render, with_query
+from handlers.pages import form_value, listing, optional_int, page_guard, reason_of, render, with_query
 from models.catalogue import EXPERT_TITLES, INDUSTRIES, ORDER_CATEGORIES, SKILLS, VISIT_PLACES
 from models.desk.saved_filters import saved_by
 from models.enterprises.tables import ENTERPRISE_STATUS_LABELS, Enterprise
 from models.errors import DomainError
 from models.experts.tables import Expert
+from models.kernel.history import names_for
 from models.kernel.permissions import Permission
 from models.orgs import Org
 from models.service_orders import actions
@@ -29,6 +30,7 @@ from models.service_orders.queries import (
     visits_of,
 )
 from models.service_orders.tables import ORDER_STATUS_LABELS, ServiceOrder
+from models.unions.reasons import ReasonKind, reasons_for
 from server.clock import now
 
 bp = Blueprint("admin_pages_service_orders")
@@ -74,17 +76,25 @@ async def order_page(request: Request, order_id: int) -> HTTPResponse:
     moment = now()
     allowed = MACHINE.actions_from(found.status.value, "staff")
     around = await neighbours(request, SERVICE_ORDERS.case_path, found.id, moment)
+    enterprise = await Enterprise.get(id=found.enterprise_id)
+    expert = await Expert.get_or_none(id=found.expert_id) if found.expert_id else None
+    history = await timeline(found.id)
+    people = {enterprise.created_by_id: f"企业联系人 {enterprise.contact_name}"} if enterprise.contact_name else {}
+    if expert is not None and expert.user_id is not None:
+        people[expert.user_id] = f"专家 {expert.name}"
     return render(
         request,
         "admin/service_order_detail.html",
         item=found,
-        enterprise=await Enterprise.get(id=found.enterprise_id),
+        enterprise=enterprise,
+        history=history,
+        who=await names_for(history, people=people, roles=ACTOR_LABELS),
+        other_reasons=await reasons_for(found.org_id, ReasonKind.OTHER),
         enterprise_labels=ENTERPRISE_STATUS_LABELS,
         org=await Org.get(id=found.org_id),
-        expert=await Expert.get_or_none(id=found.expert_id) if found.expert_id else None,
+        expert=expert,
         offer=await pending_offer(found.id),
         view=(await deadline_views([found.id], moment))[found.id],
-        history=await timeline(found.id),
         visits=await visits_of(found.id),
         items_count=await report_items_count(found.id),
         candidates=(await candidates(request.ctx.scope, found, moment))[:PANEL_SIZE] if "offer" in allowed else [],
@@ -92,7 +102,6 @@ async def order_page(request: Request, order_id: int) -> HTTPResponse:
         allowed=allowed,
         status_labels=ORDER_STATUS_LABELS,
         action_labels=ACTION_LABELS,
-        actor_labels=ACTOR_LABELS,
         deadline_labels=DEADLINE_STATE_LABELS,
         categories=ORDER_CATEGORIES,
         industries=INDUSTRIES,
@@ -121,7 +130,7 @@ async def act(request: Request, order_id: int, action: str) -> HTTPResponse:
             hours = request.app.ctx.settings.service_order_offer_hours
             await actions.assign_expert(scope, order_id, expert_id, actor, offer_hours=hours)
         elif action == "cancel":
-            await actions.cancel_by_union(scope, order_id, form_value(request, "reason"), actor)
+            await actions.cancel_by_union(scope, order_id, reason_of(request), actor)
         else:
             return redirect(case_again(request, SERVICE_ORDERS.case_path, order_id, "没有这项操作"))
     except DomainError as exc:

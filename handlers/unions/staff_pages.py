@@ -18,6 +18,19 @@ from models.unions import staff as staff_rules
 
 bp = Blueprint("admin_pages_accounts")
 
+DONE = {
+    "disable": "已停用账号“{who}”：其登录已全部失效，不能再登录。",
+    "enable": "已启用账号“{who}”，可以重新登录。",
+    "role": "已修改账号“{who}”的角色。",
+}
+
+
+async def _changed(request: Request) -> str:
+    """The name of the account just changed, for the notice (looked up: the address only has its id)."""
+    staff_id = optional_int(request.args.get("who", ""))
+    found = await request.ctx.scope.restrict(StaffAccount.filter(id=staff_id)).first() if staff_id else None
+    return (found.display_name or found.username) if found else ""
+
 
 async def _page(request: Request, status: int = 200, **extra: object) -> HTTPResponse:
     chosen = args_of(request, ("q", "role"))
@@ -42,6 +55,8 @@ async def _page(request: Request, status: int = 200, **extra: object) -> HTTPRes
         role_labels=STAFF_ROLE_LABELS,
         roles=list(StaffRole),
         assignable=assignable,
+        done=DONE.get(request.args.get("done", ""), ""),
+        who=await _changed(request),
         **extra,
     )
 
@@ -82,11 +97,12 @@ async def update_account(request: Request, staff_id: int) -> HTTPResponse:
     try:
         action = form_value(request, "action")
         if action in {"disable", "enable"}:
-            await staff_rules.set_active(
+            changed = await staff_rules.set_active(
                 request.ctx.scope, request.ctx.staff, staff_id, action == "enable", request.ctx.actor
             )
         else:
-            await staff_rules.change_role(
+            action = "role"
+            changed = await staff_rules.change_role(
                 request.ctx.scope,
                 request.ctx.staff,
                 staff_id,
@@ -99,4 +115,4 @@ async def update_account(request: Request, staff_id: int) -> HTTPResponse:
         return await _page(request, status=exc.status, error=exc.message)
     except ValueError:
         return await _page(request, status=422, error="角色无效")
-    return redirect("/admin/accounts")
+    return redirect(f"/admin/accounts?done={action}&who={changed.id}")

@@ -23,6 +23,7 @@ async def org_list(request: Request) -> HTTPResponse:
     chosen = args_of(request, ("q", "parent_id"))
     scope = request.ctx.scope
     parent_id = optional_int(chosen["parent_id"])
+    added_id = optional_int(request.args.get("added", ""))
     query = scope.restrict(Org.all())
     if chosen["q"]:
         query = query.filter(name__icontains=chosen["q"])
@@ -42,6 +43,8 @@ async def org_list(request: Request) -> HTTPResponse:
         counts=await child_counts([o.id for o in items]),
         type_labels=ORG_TYPE_LABELS,
         types=[t for t in OrgType if t != OrgType.PROVINCE],
+        likely_type=tree_admin.likely_child_type(parent) if parent else None,
+        added=await scope.restrict(Org.filter(id=added_id)).first() if added_id else None,
         can_manage=may(request.ctx.staff, Permission.TREE_MANAGE),
         error=request.args.get("error", ""),
     )
@@ -51,11 +54,11 @@ async def org_list(request: Request) -> HTTPResponse:
 @page_guard(Permission.TREE_MANAGE)
 async def add_child(request: Request, parent_id: int) -> HTTPResponse:
     try:
-        await tree_admin.add_child(
+        added = await tree_admin.add_child(
             request.ctx.scope,
             parent_id,
             form_value(request, "name"),
-            OrgType(form_value(request, "org_type", "enterprise")),
+            OrgType(form_value(request, "org_type")),
             form_value(request, "region_code"),
             form_value(request, "accepts_members") == "on",
             request.ctx.actor,
@@ -64,8 +67,8 @@ async def add_child(request: Request, parent_id: int) -> HTTPResponse:
         if isinstance(exc, DomainError) and exc.status == 404:
             raise
         message = exc.message if isinstance(exc, DomainError) else "组织类型无效"
-        return redirect(f"/admin/orgs?parent_id={parent_id}&error={message}")
-    return redirect(f"/admin/orgs?parent_id={parent_id}")
+        return redirect(f"/admin/orgs?parent_id={parent_id}&error={quote(message)}")
+    return redirect(f"/admin/orgs?parent_id={parent_id}&added={added.id}")
 
 
 @bp.post("/orgs/<org_id:int>")

@@ -17,12 +17,14 @@ from handlers.desk.queues import (
     neighbours,
     queue_before,
 )
-from handlers.pages import form_value, listing, optional_int, page_guard, render, with_query
+from handlers.pages import form_value, listing, optional_int, page_guard, reason_of, render, with_query
 from models.desk.saved_filters import saved_by
 from models.errors import DomainError, Invalid
 from models.kernel.calendar import CalendarKind
+from models.kernel.history import names_for, staff_names
 from models.kernel.permissions import Permission
 from models.orgs import Org
+from models.unions.reasons import ReasonKind, reasons_for
 from models.warm_requests import actions
 from models.warm_requests.catalogue import REQUEST_TYPES, labelled, request_type
 from models.warm_requests.machine import MACHINE
@@ -71,15 +73,19 @@ async def request_detail(request: Request, request_id: int) -> HTTPResponse:
     found = await request.ctx.scope.get(WarmRequest.all(), id=request_id)
     moment = now()
     around = await neighbours(request, WARM_REQUESTS.case_path, found.id, moment)
+    history, messages = await timeline(found.id), await conversation(found.id)
     return render(
         request,
         "admin/warm_request_detail.html",
+        history=history,
+        messages=messages,
+        who=await names_for(history, roles={"user": "求助人"}),
+        staff_names=await staff_names(usernames={m.author_name for m in messages if m.author_kind == "staff"}),
+        other_reasons=await reasons_for(found.org_id, ReasonKind.OTHER),
         item=found,
         kind=request_type(found.request_type),
         fields=labelled(request_type(found.request_type), found.values),
         org=await Org.get(id=found.org_id),
-        messages=await conversation(found.id),
-        history=await timeline(found.id),
         view=(await sla_views([found.id], moment))[found.id],
         allowed=MACHINE.actions_from(found.status.value, "staff"),
         status_labels=STATUS_LABELS,
@@ -104,7 +110,7 @@ async def act(request: Request, request_id: int, action: str) -> HTTPResponse:
         elif action in ACTIONS:
             await ACTIONS[action](scope, request_id, form_value(request, "content"), actor)
         elif action == "escalate":
-            await actions.escalate(scope, request_id, form_value(request, "content"), actor)
+            await actions.escalate(scope, request_id, reason_of(request, "content"), actor)
         else:
             return redirect(case_again(request, WARM_REQUESTS.case_path, request_id, "没有这项操作"))
     except DomainError as exc:

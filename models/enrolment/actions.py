@@ -90,13 +90,17 @@ async def submit(
                 note=note.strip()[:500],
                 submitted_at=now(),
             )
-            await begin(MACHINE, enrolment, "submit", actor, effects=settle)
+            await begin(MACHINE, enrolment, "submit", actor, note=enrolment.note, effects=settle)
     except IntegrityError:
         raise Conflict("enrolment.open_exists", "您已有一份正在办理的入会申请，请勿重复提交") from None
     return enrolment
 
 
 async def resubmit(user: User, enrolment_id: int, note: str, actor: Actor) -> Enrolment:
+    """The worker sends a returned application again. `note` (what they added) goes with this
+    step into the history; the application's own `note` stays the first submission's, so
+    every note is kept (`queries.submission_notes`)."""
+
     async def refresh(enrolment: Enrolment, step: Step) -> None:
         profile = await WorkerProfile.get(user_id=user.id)
         if profile.id_blind_index != enrolment.person_key:
@@ -111,7 +115,6 @@ async def resubmit(user: User, enrolment_id: int, note: str, actor: Actor) -> En
                 "id_tail_key": profile.id_tail_key,
                 "city": profile.city,
                 "district": profile.district,
-                "note": note.strip()[:500] or enrolment.note,
                 "reason": "",
                 "submitted_at": step.at,
             }
@@ -119,7 +122,13 @@ async def resubmit(user: User, enrolment_id: int, note: str, actor: Actor) -> En
         await settle(enrolment, step)
 
     return await transition(
-        MACHINE, own_query(user, enrolment_id), "resubmit", actor, not_found=not_found(enrolment_id), effects=refresh
+        MACHINE,
+        own_query(user, enrolment_id),
+        "resubmit",
+        actor,
+        not_found=not_found(enrolment_id),
+        note=note,
+        effects=refresh,
     )
 
 

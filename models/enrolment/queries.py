@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 
@@ -12,6 +13,7 @@ from models.accounts import User
 from models.catalogue import OCCUPATIONS, PLATFORMS, label_of
 from models.enrolment.tables import REVIEWABLE, Enrolment, EnrolmentStatus
 from models.errors import NotFound
+from models.kernel.history import CaseEvent
 from models.orgs import in_subtree
 from models.scope import StaffScope, WorkerScope
 from server.clock import now
@@ -93,6 +95,26 @@ def reviewable_enrolments(
     }
     query = query.filter(**{key: value for key, value in filters.items() if value is not None})
     return query.filter(match) if match is not None else query
+
+
+@dataclass(frozen=True)
+class SubmittedNote:
+    at: datetime
+    resubmission: bool
+    note: str
+
+
+def submission_notes(enrolment: Enrolment, history: list[CaseEvent]) -> list[SubmittedNote]:
+    """What the applicant wrote with each submission, oldest first: the application's own note
+    for the first (applications from before notes were kept per step have the latest one
+    there), then each resubmission's step."""
+    steps = [event for event in history if event.action in {"submit", "resubmit"}]
+    if not steps:
+        return [SubmittedNote(enrolment.submitted_at, False, enrolment.note)]
+    return [
+        SubmittedNote(event.created_at, event.action == "resubmit", enrolment.note if n == 0 else event.note)
+        for n, event in enumerate(steps)
+    ]
 
 
 def occupation_label(enrolment: Enrolment) -> str:

@@ -6,10 +6,14 @@ read as the worker's timeline and the caseworker's history.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+from models.accounts import StaffAccount
 
 
 class CaseEvent(Model):
@@ -34,3 +38,43 @@ class CaseEvent(Model):
 async def history_of(case_type: str, case_id: int) -> list[CaseEvent]:
     """Oldest first."""
     return await CaseEvent.filter(case_type=case_type, case_id=case_id).order_by("id")
+
+
+@dataclass(frozen=True)
+class Names:
+    """Who took each step, as a caseworker knows them: staff by their display name (the history
+    keeps the login name, which no colleague recognises), a worker by the name the domain lets
+    staff see (`people`, by user id), else by their part in the case (`roles`, by actor kind)."""
+
+    staff: Mapping[int, str]
+    people: Mapping[int, str] = field(default_factory=dict)
+    roles: Mapping[str, str] = field(default_factory=dict)
+
+    def __call__(self, event: CaseEvent) -> str:
+        if event.actor_kind == "staff":
+            return self.staff.get(event.actor_id or 0) or event.actor_name
+        if event.actor_id is not None and event.actor_id in self.people:
+            return self.people[event.actor_id]
+        return self.roles.get(event.actor_kind, "系统")
+
+
+async def staff_names(ids: Iterable[int | None] = (), usernames: Iterable[str] = ()) -> dict[int | str, str]:
+    """Display names of staff accounts, by id and by login name (records that kept only that)."""
+    wanted_ids = {i for i in ids if i is not None}
+    wanted_names = set(usernames)
+    if not (wanted_ids or wanted_names):
+        return {}
+    rows = await StaffAccount.filter(id__in=list(wanted_ids)).values_list("id", "username", "display_name")
+    rows += await StaffAccount.filter(username__in=list(wanted_names)).values_list("id", "username", "display_name")
+    found: dict[int | str, str] = {}
+    for staff_id, username, display_name in rows:
+        found[staff_id] = found[username] = display_name or username
+    return found
+
+
+async def names_for(
+    events: list[CaseEvent], *, people: Mapping[int, str] | None = None, roles: Mapping[str, str] | None = None
+) -> Names:
+    """The names to show beside `events` (one query for the staff among them)."""
+    staff = await staff_names(ids=(e.actor_id for e in events if e.actor_kind == "staff"))
+    return Names({k: v for k, v in staff.items() if isinstance(k, int)}, people or {}, roles or {})

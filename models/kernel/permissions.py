@@ -36,6 +36,7 @@ class Permission(StrEnum):
     MEMBERSHIP_CHANGES_REVIEW = "admin:membership_changes:review"
     NOTIFICATIONS_READ = "admin:notifications:read"
     NOTIFICATIONS_RESEND = "admin:notifications:resend"
+    PRESET_REASONS_MANAGE = "admin:preset_reasons:manage"
     SERVICE_ORDERS_HANDLE = "admin:service_orders:handle"
     SERVICE_ORDERS_READ = "admin:service_orders:read"
     SLA_POLICIES_MANAGE = "admin:sla_policies:manage"
@@ -81,6 +82,7 @@ ADMINISTRATION = frozenset(
         Permission.ENGAGEMENTS_MANAGE,
         Permission.EXPERTS_MANAGE,
         Permission.JOBS_MANAGE,
+        Permission.PRESET_REASONS_MANAGE,
         Permission.SLA_POLICIES_MANAGE,
         Permission.STAFF_MANAGE,
         Permission.STATIONS_MANAGE,

@@ -40,3 +40,22 @@ class ServedPlatform(Model):
         table = "union_served_platforms"
         unique_together = (("org_id", "platform"),)
         indexes = (("platform", "org_id"),)
+
+
+class PresetReason(Model):
+    """A reason a union keeps ready for its caseworkers forms (常用驳回原因 and the like): its kind,
+    its text and its place in the list. A union without reasons of a kind uses its nearest
+    ancestors (models/unions/reasons.py)."""
+
+    SCOPING = Scoping(org="org_id")
+
+    id = fields.BigIntField(primary_key=True)
+    org_id = fields.BigIntField()
+    kind = fields.CharField(max_length=16)
+    text = fields.CharField(max_length=200)
+    position = fields.IntField(default=0)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "preset_reasons"
+        indexes = (("org_id", "kind", "position"),)

@@ -11,6 +11,19 @@ from models.orgs import Org, OrgType, create_org
 from models.profiles.identity import ascii_form, is_ascii_digits
 from models.scope import StaffScope
 
+# What a union added under a parent most likely is: the next level down the administrative
+# ladder, and below a street, a park, a platform or an industry union, an enterprise's union.
+# The add form offers it first; the admin still chooses.
+LIKELY_CHILD_TYPE = {
+    OrgType.PROVINCE: OrgType.CITY,
+    OrgType.CITY: OrgType.DISTRICT,
+    OrgType.DISTRICT: OrgType.TOWN,
+}
+
+
+def likely_child_type(parent: Org) -> OrgType:
+    return LIKELY_CHILD_TYPE.get(parent.org_type, OrgType.ENTERPRISE)
+
 
 def _check_name(name: str) -> str:
     name = name.strip()

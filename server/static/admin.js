@@ -65,3 +65,76 @@ document.addEventListener("click", (event) => {
     event.preventDefault();
   }
 });
+
+// A preset reason picked from the list fills the text box beside it, to be edited if need be.
+document.addEventListener("change", (event) => {
+  const pick = event.target.closest("select[data-fills]");
+  if (!pick || !pick.value) return;
+  const box = pick.form.querySelector(`textarea[name="${pick.dataset.fills}"]`);
+  box.value = pick.value;
+  box.focus();
+});
+
+// Keyboard shortcuts, listed in the page's 快捷键 box ("?" opens it): j / k follow the next and
+// previous links (a[rel=next], a[rel=prev]: the next case, or the next page of a list); a button
+// marked data-shortcut is pressed by its key exactly as a click would, so its confirmation still
+// asks; a form whose reason is still empty gets the cursor in its text box instead. Ctrl+Enter in
+// a text box presses that form's button. Keys typed into a field are never taken as shortcuts.
+const shortcutHelp = document.getElementById("shortcuts");
+if (shortcutHelp) {
+  const list = shortcutHelp.querySelector("[data-shortcut-list]");
+  for (const button of document.querySelectorAll("[data-shortcut]")) {
+    const key = document.createElement("dt");
+    key.innerHTML = "<kbd></kbd>";
+    key.firstChild.textContent = button.dataset.shortcut;
+    const what = document.createElement("dd");
+    what.textContent = button.dataset.shortcutLabel || button.textContent.trim();
+    list.append(key, what);
+  }
+}
+
+const isTyping = (element) =>
+  element instanceof HTMLElement && (element.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(element.tagName));
+
+const emptyReason = (form) => {
+  if (!form) return null;
+  const box = form.querySelector("textarea");
+  const pick = form.querySelector("select[data-fills]");
+  return box && !box.value.trim() && !(pick && pick.value) ? box : null;
+};
+
+document.addEventListener("keydown", (event) => {
+  if (event.defaultPrevented || event.altKey || event.metaKey) return;
+  if (event.ctrlKey) {
+    if (event.key === "Enter" && event.target.tagName === "TEXTAREA" && event.target.form) {
+      const button = event.target.form.querySelector("button[type=submit], button:not([type])");
+      if (button) {
+        event.preventDefault();
+        button.click();
+      }
+    }
+    return;
+  }
+  if (isTyping(event.target)) return;
+  if (event.key === "?" && shortcutHelp) {
+    event.preventDefault();
+    shortcutHelp.open = !shortcutHelp.open;
+    if (shortcutHelp.open) shortcutHelp.scrollIntoView({ block: "nearest" });
+    return;
+  }
+  const rel = { j: "next", k: "prev" }[event.key];
+  if (rel) {
+    const link = document.querySelector(`a[rel~="${rel}"]`);
+    if (link) {
+      event.preventDefault();
+      link.click();
+    }
+    return;
+  }
+  const button = [...document.querySelectorAll("[data-shortcut]")].find((b) => b.dataset.shortcut === event.key);
+  if (!button) return;
+  event.preventDefault();
+  const box = emptyReason(button.form);
+  if (box) box.focus();
+  else button.click();
+});

@@ -56,7 +56,9 @@ async def test_reject_with_a_reason(api: httpx.AsyncClient, context: BrowserCont
     page = await context.new_page()
     await log_in(page, caseworker.username, STAFF_PASSWORD)
     await page.goto(f"/admin/enrolments/{enrolment_id}")
-    await page.click("form[action$='/reject'] button")  # empty reason: the browser refuses, nothing changes
+    page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await page.click("form[action$='/reject'] button")  # no reason typed or picked: refused, nothing changes
+    await page.wait_for_selector("text=驳回或退回时请填写原因")
     assert (await Enrolment.get(id=enrolment_id)).status == "submitted"
     await page.fill("form[action$='/reject'] textarea", "请到户籍所在地工会申请")
     await page.click("form[action$='/reject'] button")

@@ -117,6 +117,7 @@ ADMINS_ONLY = [
     "/admin/sla-policies",
     "/admin/stations/new",
     "/admin/experts/new",
+    "/admin/reasons",
 ]
 
 

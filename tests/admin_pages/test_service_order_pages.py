@@ -3,6 +3,7 @@ matching panel's reasons, and assigning in one click."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -54,6 +55,7 @@ async def test_a_caseworker_assigns_an_order_from_the_queue(
     assert stored.status == OrderStatus.OFFERED
     # The union cancels it with a reason, from the same page.
     await page.fill("form[action$='/cancel'] textarea", "企业另有安排")
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))  # cancelling asks first
     await page.click("form[action$='/cancel'] button")
     await page.wait_for_selector("h1 >> text=已取消")
     assert (await ServiceOrder.get(id=order.id)).cancel_reason == "企业另有安排"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -32,6 +33,7 @@ async def test_a_caseworker_works_a_request_from_the_queue(
     await page.click("form[action$='/reply'] button")
     await page.wait_for_selector("text=已联系配送站，正在核实")
     await page.fill("form[action$='/resolve'] textarea", "配送站已补发")
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))  # 办结 asks first
     await page.click("form[action$='/resolve'] button")
     # Opened from the unassigned queue, which it left when claimed: done, the queue is empty.
     await page.wait_for_selector("text=这个队列已全部办理完毕")
