@@ -6,7 +6,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0016_open_case_indexes')]
+    dependencies = [('models', '0017_desk_lists')]
 
     initial = False
 
