@@ -3,9 +3,9 @@ the staff member and CSRF token in the context, form and query helpers, and Exce
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
-import io
 import json
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -14,7 +14,6 @@ from functools import wraps
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
-from openpyxl import Workbook
 from pydantic import TypeAdapter
 from sanic import Request
 from sanic.response import HTTPResponse, html, raw, redirect
@@ -24,10 +23,10 @@ from models.accounts import STAFF_ROLE_LABELS
 from models.audit import record
 from models.errors import Forbidden, Invalid, Unauthorized
 from models.kernel.permissions import Permission
+from models.kernel.sheets import XLSX_MEDIA_TYPE, table_file
 from models.profiles.identity import is_ascii_digits
 from server.auth.cookies import LOGIN_NONCE_COOKIE, require_same_origin, set_cookie
 from server.auth.guards import admit_staff
-from server.clock import SHANGHAI
 from server.http import MAX_DB_ID, BoundedDateTime
 from server.proxy import public_host
 
@@ -263,23 +262,11 @@ def with_query(request: Request, **changes: Any) -> str:
     return f"{request.path}?{urlencode(clean)}" if clean else request.path
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> Any:
-    """A cell value safe to open: text that a spreadsheet would run as a formula (a worker's name
-    typed as =HYPERLINK(...)) is kept as text."""
-    if isinstance(value, datetime):
-        return value.astimezone(SHANGHAI).replace(tzinfo=None)
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 async def xlsx(
     request: Request, filename: str, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> HTTPResponse:
-    """The rows as an Excel file; who exported what, with which filter, goes to the audit log."""
+    """The rows as an Excel file (models/kernel/sheets.py: frozen header, fitted widths); who
+    exported what, with which filter, goes to the audit log."""
     rows = list(rows)
     filters = {key: request.args.get(key) for key in request.args}
     await record(
@@ -289,15 +276,8 @@ async def xlsx(
         org_id=request.ctx.staff.org_id,
         after={"file": filename, "rows": len(rows), "filter": filters},
     )
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title)
-    sheet.append(list(header))
-    for row in rows:
-        sheet.append([_cell(value) for value in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
     return raw(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        await asyncio.to_thread(table_file, title, header, rows),
+        content_type=XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
     )

@@ -6,6 +6,7 @@ account revokes every token at once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 
@@ -124,3 +125,11 @@ async def grant_role(user_id: int, role: UserRole) -> None:
     if role.value not in user.roles:
         user.roles = [*user.roles, role.value]
         await user.save(update_fields=["roles"])
+
+
+async def staff_names(ids: Iterable[int | None]) -> dict[int, str]:
+    """Staff display names by id, for pages that show who acted (entries keep the login name)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(await StaffAccount.filter(id__in=wanted).values_list("id", "display_name"))

@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
+from markupsafe import Markup
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 from sanic_ext import Extend
@@ -41,9 +42,12 @@ def _request_id(request: Request) -> str:
     return uuid.uuid4().hex
 
 
-def local_time(value: datetime | None) -> str:
-    """How times read on the admin pages: Asia/Shanghai, to the minute."""
-    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value else ""
+def local_time(value: datetime | None) -> Markup:
+    """How times read on the admin pages: Asia/Shanghai, to the minute, never broken across lines
+    (a narrow column would split "2026-11-30" at its hyphens)."""
+    if not value:
+        return Markup("")
+    return Markup('<span class="nowrap">{}</span>').format(value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"))
 
 
 def create_app(settings: Settings | None = None) -> Sanic:

@@ -34,8 +34,7 @@ from tortoise.transactions import in_transaction
 from models.errors import NotFound
 from models.kernel.jobs import record_failure
 from models.kernel.machine import Step, advance, transition
-from models.membership.tables import Membership, MembershipStatus
-from models.notifications.broadcasts import BROADCAST_GONE, BROADCAST_JOB, BROADCAST_MACHINE
+from models.notifications.broadcasts import BROADCAST_GONE, BROADCAST_JOB, BROADCAST_MACHINE, audience
 from models.notifications.delivery import Outcome, classify, settle
 from models.notifications.tables import (
     OPEN_BROADCAST,
@@ -48,7 +47,7 @@ from models.notifications.tables import (
     OfficialAccountFollower,
     SubscriptionBalance,
 )
-from models.orgs import Org, in_subtree
+from models.orgs import Org
 from server.clock import now
 from server.settings import Settings
 from server.shared_state import SharedState
@@ -495,11 +494,7 @@ class Dispatcher:
             )
 
     async def _expand_batch(self, broadcast: Broadcast) -> None:
-        members = in_subtree(
-            Membership.filter(status=MembershipStatus.ACTIVE, id__gt=broadcast.cursor), broadcast.org_id
-        )
-        if broadcast.gig_only:
-            members = members.filter(is_gig_worker=True)
+        members = audience(broadcast.org_id, broadcast.gig_only).filter(id__gt=broadcast.cursor)
         batch = await members.order_by("id").limit(BROADCAST_BATCH).values("id", "user_id", "user__unionid")
         org = await Org.get(id=broadcast.org_id)
         already = set(

@@ -30,11 +30,13 @@ from sanic.exceptions import (
 from sanic.exceptions import (
     NotFound as RouteNotFound,
 )
-from sanic.response import HTTPResponse, html, json
+from sanic.response import HTTPResponse, json
 from tortoise.exceptions import DBConnectionError, OperationalError, TransactionManagementError
 from tortoise.exceptions import ValidationError as FieldValueError
 
+from handlers.pages import render
 from models.errors import DomainError
+from server.auth.guards import identify_staff
 from server.postgres_backend import DatabaseBusy
 from server.shared_state import LockNotAcquired
 
@@ -111,25 +113,31 @@ def unavailable(exc: BaseException) -> tuple[str, str] | None:
 RETRY_AFTER_SECONDS = {"service.busy": "2", "service.unavailable": "5"}
 
 
-def _admin_page(request: Request, status: int, message: str, headers: dict[str, str]) -> HTTPResponse:
-    """People at the admin pages get a page, not JSON (with the same headers: Allow, Retry-After)."""
-    template = request.app.ext.environment.get_template("admin/error.html")
-    staff = getattr(request.ctx, "staff", None)
-    body = template.render(status=status, message=message, staff=staff, csrf_token="", path=request.path)
-    return html(body, status=status, headers=headers)
+async def _admin_page(request: Request, status: int, message: str, headers: dict[str, str]) -> HTTPResponse:
+    """People at the admin pages get a page, not JSON (with the same headers: Allow, Retry-After),
+    with the top bar naming who they are, whichever error it is (a 403 or an unknown address is
+    raised before any page guard has looked at the session)."""
+    try:
+        await identify_staff(request)
+    except Exception:  # the error may be the database itself: show the page without the top bar
+        log.warning("staff not identified for an error page", extra={"path": request.path}, exc_info=True)
+    response = render(request, "admin/error.html", status=status, error_status=status, message=message)
+    response.headers.update(headers)
+    return response
 
 
-def handle_exception(request: Request, exc: Exception) -> HTTPResponse:
-    response = _api_error(request, exc)
+async def _handle_any(request: Request, exc: Exception) -> HTTPResponse:
+    response = handle_exception(request, exc)
     if request.path.startswith("/admin") and not request.path.startswith("/admin/static"):
         error = json_loads(response.body)["error"]
         message = "页面不存在，或不在您的管辖范围内" if response.status == 404 else error["message"]
         kept = {name: value for name, value in response.headers.items() if name.lower() in ("allow", "retry-after")}
-        return _admin_page(request, response.status, message, kept)
+        return await _admin_page(request, response.status, message, kept)
     return response
 
 
-def _api_error(request: Request, exc: Exception) -> HTTPResponse:
+def handle_exception(request: Request, exc: Exception) -> HTTPResponse:
+    """The contract's JSON answer for any exception (the idempotent handlers' stored answer too)."""
     if isinstance(exc, DomainError):
         headers = {"Retry-After": str(exc.details["retry_after"])} if "retry_after" in exc.details else None
         return error_response(exc.status, exc.code, exc.message, exc.details, headers)
@@ -154,4 +162,4 @@ def _api_error(request: Request, exc: Exception) -> HTTPResponse:
 
 
 def register_error_handlers(app: Sanic) -> None:
-    app.error_handler.add(Exception, handle_exception)
+    app.error_handler.add(Exception, _handle_any)

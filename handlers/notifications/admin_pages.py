@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from urllib.parse import urlencode
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, redirect
 
 from handlers.notifications.shapes import case_page
 from handlers.pages import args_of, form_value, listing, optional_int, page_guard, render
+from models.accounts import staff_names
+from models.enterprises.tables import EnterpriseContact
 from models.errors import DomainError
+from models.experts.tables import Expert
 from models.kernel.permissions import Permission
-from models.notifications.broadcasts import broadcast_progress, create_broadcast
+from models.notifications.broadcasts import audience_size, broadcast_progress, create_broadcast
 from models.notifications.delivery import resend
+from models.notifications.outcomes import explain, resend_helps
 from models.notifications.staff_alerts import mark_alert_read, unread_alerts
 from models.notifications.tables import (
     BROADCAST_STATUS_LABELS,
@@ -20,29 +27,50 @@ from models.notifications.tables import (
     NotificationDelivery,
 )
 from models.orgs import Org
+from models.profiles.actions import real_names
 from server.clock import now
 
 bp = Blueprint("admin_pages_notifications")
 
 
+async def recipient_names(user_ids: Iterable[int]) -> dict[int, str]:
+    """Who a message went to, by name: a worker by their profile, an expert by the roster, an
+    enterprise's contact by their enterprise."""
+    wanted = set(user_ids)
+    names = await real_names(wanted)
+    if rest := wanted - names.keys():
+        names |= dict(await Expert.filter(user_id__in=rest).values_list("user_id", "name"))
+    if rest := wanted - names.keys():
+        contacts = await EnterpriseContact.filter(user_id__in=rest).values_list("user_id", "enterprise__name")
+        names |= {user_id: f"{enterprise}联系人" for user_id, enterprise in contacts}
+    return names
+
+
 @bp.get("/notifications")
 @page_guard(Permission.NOTIFICATIONS_READ)
 async def delivery_log(request: Request) -> HTTPResponse:
-    chosen = args_of(request, ("status", "event"))
+    chosen = args_of(request, ("status", "event", "broadcast"))
     query = request.ctx.scope.restrict(NotificationDelivery.all())
     if chosen["status"] in {s.value for s in DeliveryStatus}:
         query = query.filter(status=chosen["status"])
     if chosen["event"]:
         query = query.filter(notification__event=chosen["event"])
+    if broadcast_id := optional_int(chosen["broadcast"]):
+        query = query.filter(notification__broadcast_id=broadcast_id)
     page_of = await listing(request, query.order_by("-id").prefetch_related("notification"))
+    deliveries = page_of["items"]
     return render(
         request,
         "admin/notifications.html",
         **page_of,
+        names=await recipient_names(d.notification.user_id for d in deliveries),
+        explained={d.id: explain(d.last_errcode, d.last_error) for d in deliveries},
+        resendable={d.id for d in deliveries if resend_helps(d)},
         chosen=chosen,
         status_labels=DELIVERY_STATUS_LABELS,
         statuses=list(DeliveryStatus),
         notice=request.args.get("notice", ""),
+        why=request.args.get("why", "")[:200],
     )
 
 
@@ -54,7 +82,7 @@ async def resend_delivery(request: Request, delivery_id: int) -> HTTPResponse:
     except DomainError as exc:
         if exc.status == 404:
             raise
-        return redirect(f"/admin/notifications?notice={exc.code}")
+        return redirect(f"/admin/notifications?{urlencode({'notice': exc.code, 'why': exc.message})}")
     return redirect("/admin/notifications?notice=resent")
 
 
@@ -75,7 +103,16 @@ async def broadcast_submit(request: Request) -> HTTPResponse:
     orgs = await _orgs_in_scope(request)
     if form_value(request, "confirm") != "yes":
         org = next((o for o in orgs if str(o.id) == values["org_id"]), None)
-        return render(request, "admin/broadcast_form.html", orgs=orgs, values=values, preview=True, preview_org=org)
+        reach = await audience_size(request.ctx.scope, org.id, values["gig_only"] == "on") if org else 0
+        return render(
+            request,
+            "admin/broadcast_form.html",
+            orgs=orgs,
+            values=values,
+            preview=True,
+            preview_org=org,
+            preview_count=reach,
+        )
     try:
         broadcast = await create_broadcast(
             request.ctx.scope,
@@ -92,6 +129,23 @@ async def broadcast_submit(request: Request) -> HTTPResponse:
     return redirect(f"/admin/broadcasts/{broadcast.id}")
 
 
+@bp.get("/broadcasts")
+@page_guard(Permission.NOTIFICATIONS_READ)
+async def broadcast_list(request: Request) -> HTTPResponse:
+    """Past broadcasts of the subtree, newest first, each linking to its progress page."""
+    page_of = await listing(request, request.ctx.scope.restrict(Broadcast.all()).order_by("-id"))
+    broadcasts = page_of["items"]
+    org_names = dict(await Org.filter(id__in={b.org_id for b in broadcasts}).values_list("id", "name"))
+    return render(
+        request,
+        "admin/broadcasts.html",
+        **page_of,
+        org_names=org_names,
+        senders=await staff_names(b.created_by_id for b in broadcasts),
+        broadcast_labels=BROADCAST_STATUS_LABELS,
+    )
+
+
 @bp.get("/broadcasts/<broadcast_id:int>")
 @page_guard(Permission.NOTIFICATIONS_READ)
 async def broadcast_detail(request: Request, broadcast_id: int) -> HTTPResponse:
@@ -101,6 +155,7 @@ async def broadcast_detail(request: Request, broadcast_id: int) -> HTTPResponse:
         return json(
             {
                 "status": broadcast.status.value,
+                "status_label": BROADCAST_STATUS_LABELS[broadcast.status],
                 "error": broadcast.error,
                 "recipients": broadcast.recipients,
                 "progress": progress,

@@ -8,13 +8,22 @@ from pydantic import Field
 from models.notifications.tables import StaffAlert
 from server.http import LocalTime, Shape
 
+# The admin page of each kind of case or object, for the desk's alerts and the audit log's links.
 CASE_PAGES = {
     "warm_request": "/admin/warm-requests/{id}",
     "service_order": "/admin/service-orders/{id}",
+    "enrolment": "/admin/enrolments/{id}",
+    "enterprise": "/admin/enterprises/{id}",
+    "expert": "/admin/experts/{id}",
+    "station": "/admin/stations/{id}",
+    "engagement": "/admin/engagements/{id}",
+    "broadcast": "/admin/broadcasts/{id}",
+    "service_order_report": "/admin/service-orders/{id}/report",
+    "org": "/admin/orgs/{id}/service",
 }
 
 
-def case_page(case_type: str, case_id: int) -> str | None:
+def case_page(case_type: str, case_id: int | str) -> str | None:
     page = CASE_PAGES.get(case_type)
     return page.format(id=case_id) if page else None
 

@@ -7,7 +7,8 @@ from sanic.response import HTTPResponse
 
 from handlers.service_orders.report_shapes import ReportOut, report_out, xlsx_file
 from models.kernel.permissions import Permission
-from models.service_orders.report.excel import XLSX_MEDIA_TYPE, export_report
+from models.kernel.sheets import XLSX_MEDIA_TYPE
+from models.service_orders.report.excel import export_report
 from models.service_orders.tables import ServiceOrder
 from server.auth.guards import staff_required
 from server.http import documented, respond

@@ -24,10 +24,10 @@ from handlers.service_orders.report_shapes import (
     xlsx_file,
 )
 from models.errors import Forbidden, NotFound
+from models.kernel.sheets import XLSX_MEDIA_TYPE
 from models.service_orders.report.access import ReportRole, order_as, report_reader
 from models.service_orders.report.excel import (
     MAX_IMPORT_BYTES,
-    XLSX_MEDIA_TYPE,
     export_report,
     import_report,
     import_too_large,

@@ -9,7 +9,8 @@ from pydantic import Field, ValidationError
 from sanic.response import HTTPResponse, raw
 
 from models.errors import Invalid
-from models.service_orders.report.excel import HEADERS, XLSX_MEDIA_TYPE, export_filename
+from models.kernel.sheets import XLSX_MEDIA_TYPE
+from models.service_orders.report.excel import HEADERS, export_filename
 from models.service_orders.report.items import (
     DEFAULT_MAX_SCORE,
     DEPARTMENT_MAX,

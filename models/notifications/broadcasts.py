@@ -5,12 +5,14 @@ states are a table of the case kernel.
 from __future__ import annotations
 
 from tortoise.functions import Count
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from models.audit import Actor
 from models.errors import Invalid, NotFound
 from models.kernel.jobs import register_requeue
 from models.kernel.machine import NEW, StateMachine, Step, begin, move, transition
+from models.membership.tables import Membership, MembershipStatus
 from models.notifications.tables import (
     BROADCAST_STATUS_LABELS,
     OPEN_BROADCAST,
@@ -19,6 +21,7 @@ from models.notifications.tables import (
     DeliveryStatus,
     NotificationDelivery,
 )
+from models.orgs import in_subtree
 from models.scope import StaffScope
 
 BROADCAST_MACHINE = StateMachine(
@@ -38,6 +41,19 @@ BROADCAST_MACHINE = StateMachine(
 
 # The broadcasts job, and staff's retry of what it set aside, act as the system.
 BROADCAST_JOB = Actor("system", None, "broadcasts")
+
+
+def audience(org_id: int, gig_only: bool) -> QuerySet[Membership]:
+    """The memberships a broadcast reaches: the subtree's active members (gig workers only when
+    asked); the fan-out walks it by id, the preview counts it."""
+    members = in_subtree(Membership.filter(status=MembershipStatus.ACTIVE), org_id)
+    return members.filter(is_gig_worker=True) if gig_only else members
+
+
+async def audience_size(scope: StaffScope, org_id: int, gig_only: bool) -> int:
+    """How many workers a broadcast to `org_id` would reach now (the preview's figure)."""
+    await scope.require(org_id)
+    return await audience(org_id, gig_only).count()
 
 
 BROADCAST_GONE = NotFound("broadcast.not_found", "通知不存在或已不在可操作的状态")

@@ -9,6 +9,7 @@ from tortoise.transactions import in_transaction
 from models.audit import Actor, record
 from models.errors import Conflict
 from models.kernel.jobs import register_requeue
+from models.notifications.outcomes import explain
 from models.notifications.tables import DeliveryStatus, NotificationDelivery
 from models.scope import StaffScope
 from server.clock import now
@@ -43,8 +44,16 @@ def settle(outcome: Outcome, attempts: int, max_attempts: int) -> Outcome:
 
 
 async def resend(scope: StaffScope, delivery_id: int, actor: Actor) -> NotificationDelivery:
-    """A caseworker sends a failed or skipped delivery again, as a new attempt series."""
+    """A caseworker sends a failed or skipped delivery again, as a new attempt series; not one
+    whose cause a resend cannot overcome (no consent, refused, a bad recipient)."""
     delivery = await scope.get(NotificationDelivery.all(), id=delivery_id)
+    explained = explain(delivery.last_errcode, delivery.last_error)
+    if explained is not None and not explained.resend_helps:
+        raise Conflict(
+            "notification.resend_useless",
+            f"重发也无法送达：{explained.text}",
+            {"status": delivery.status.value, "errcode": delivery.last_errcode},
+        )
     before = {"status": delivery.status.value, "error": delivery.last_error}
     async with in_transaction():
         if not await requeue_delivery(str(delivery.id)):

@@ -133,9 +133,9 @@ class BroadcastStatus(StrEnum):
 
 BROADCAST_STATUS_LABELS = {
     BroadcastStatus.QUEUED: "排队中",
-    BroadcastStatus.EXPANDING: "正在生成",
-    BroadcastStatus.SENT: "已全部生成",
-    BroadcastStatus.FAILED: "生成失败",
+    BroadcastStatus.EXPANDING: "正在排入发送",
+    BroadcastStatus.SENT: "已全部排入发送",
+    BroadcastStatus.FAILED: "排入发送中断",
 }
 
 

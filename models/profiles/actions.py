@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
@@ -95,3 +96,11 @@ async def _identity_in_use(user_id: int) -> bool:
     return await Membership.exists(user_id=user_id, status=MembershipStatus.ACTIVE) or await Enrolment.exists(
         user_id=user_id, status__in=list(OPEN)
     )
+
+
+async def real_names(user_ids: Iterable[int | None]) -> dict[int, str]:
+    """Workers' names (from their profiles) by user id, for the caseworkers' logs."""
+    wanted = {i for i in user_ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(await WorkerProfile.filter(user_id__in=wanted).values_list("user_id", "real_name"))

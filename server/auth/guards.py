@@ -19,7 +19,7 @@ from sanic.response import HTTPResponse
 
 from models.accounts import StaffAccount, SubjectKind
 from models.audit import Actor
-from models.errors import Forbidden, Unauthorized
+from models.errors import DomainError, Forbidden, Unauthorized
 from models.kernel.permissions import Permission, may
 from models.scope import StaffScope
 from server.auth.cookies import ADMIN_SESSION_COOKIE, read_cookie, require_same_origin
@@ -89,6 +89,19 @@ async def admit_staff(request: Request, permission: Permission | None) -> StaffA
     request.ctx.scope = StaffScope.of(staff)
     request.ctx.actor = Actor("staff", staff.id, staff.username, client_ip(request), request.ctx.request_id)
     return staff
+
+
+async def identify_staff(request: Request) -> None:
+    """For a page that only shows (an error page): who is looking, if the request carries a live
+    staff session, put on `request.ctx` as `admit_staff` would; no permission, no CSRF check."""
+    if getattr(request.ctx, "staff", None) is not None:
+        return
+    try:
+        authenticated = await authenticate(request, SubjectKind.STAFF)
+    except DomainError:
+        return
+    request.ctx.session = authenticated.session
+    request.ctx.staff = authenticated.staff
 
 
 def staff_required(permission: Permission | None = None) -> Callable[[Handler], Handler]:

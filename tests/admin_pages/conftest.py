@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -69,3 +70,20 @@ async def log_in(page: Page, username: str, password: str) -> None:
     await page.fill("input[name=password]", password)
     await page.click("main button[type=submit]")
     await page.wait_for_load_state()
+
+
+# axe-core as the PyPI package axe-playwright-python ships it (the test extra): injected into the
+# page from the test environment, never fetched from a CDN.
+AXE = Axe()
+SEVERE = {"serious", "critical"}
+
+
+async def accessibility_problems(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is, one line per element."""
+    results = await AXE.run(page, options={"resultTypes": ["violations"]})
+    return [
+        f"{violation['id']} ({violation['impact']}): {node['target']} {violation['help']}"
+        for violation in results.response["violations"]
+        if violation["impact"] in SEVERE
+        for node in violation["nodes"]
+    ]

@@ -101,6 +101,7 @@ EVERYONE = [
     "/admin/service-orders",
     "/admin/notifications",
     "/admin/broadcasts/new",
+    "/admin/broadcasts",
     "/admin/orgs",
     "/admin/engagements",
     "/admin/password",

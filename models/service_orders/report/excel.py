@@ -9,24 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from models.audit import Actor, record
 from models.errors import Invalid, TooLarge
+from models.kernel.sheets import SheetWriter, fitted_widths, saved
 from models.service_orders.report.access import ReportRole, order_as
 from models.service_orders.report.items import FIELDS, MAX_ITEMS, ItemDraft, read_item, report_items, store_items
 from models.service_orders.report.summary import summary_of
 from models.service_orders.tables import ITEM_STATUS_LABELS, REPORT_AREA_LABELS, ReportItem, ServiceOrder
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADERS = {
     "area": "区域/领域",
     "title": "整改事项",
@@ -47,7 +43,8 @@ _FIELD_BY_HEADER = {
 }
 # A sheet wider than this is not a report; reading stops there rather than at the sheet's claim.
 _MAX_COLUMNS = 40
-_WIDTHS = {"序号": 6, "area": 12, "title": 48, "guidance": 60, "department": 14}
+# The title and the guidance wrap at these widths (the guidance is the longer text).
+_WRAPPED_WIDTHS = {"title": 48, "guidance": 60}
 
 
 def _unreadable() -> Invalid:
@@ -138,34 +135,6 @@ async def import_report(user_id: int, order_id: int, data: bytes) -> ServiceOrde
 # --- export ---------------------------------------------------------------------------------
 
 FIGURE_HEADERS = ("条数", "平均现状得分", "平均当前得分", "平均目标得分", "距目标差距", "已完成")
-_BOLD = Font(bold=True)
-_WRAP = Alignment(wrap_text=True, vertical="top")
-
-
-class _Writer:
-    """Rows into a write-only sheet (streamed, several times faster than a full workbook for
-    a report of thousands of rows), with the cells that need it styled."""
-
-    def __init__(self, sheet: WriteOnlyWorksheet) -> None:
-        self.sheet = sheet
-
-    def cell(self, value: Any, *, bold: bool = False, wrap: bool = False) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self.sheet, value=value)
-        # Text that starts with "=" would be written as a formula: keep what was typed as text.
-        if isinstance(value, str) and value.startswith("="):
-            cell.data_type = "s"
-        if bold:
-            cell.font = _BOLD
-        if wrap:
-            cell.alignment = _WRAP
-        return cell
-
-    def row(self, values: Sequence[Any], *, bold: bool = False, wrapped: Collection[int] = ()) -> None:
-        self.sheet.append([self.cell(v, bold=bold, wrap=n in wrapped) for n, v in enumerate(values)])
-
-    def widths(self, widths: Sequence[float]) -> None:
-        for index, width in enumerate(widths, start=1):
-            self.sheet.column_dimensions[get_column_letter(index)].width = width
 
 
 def _figures_row(name: str, f: dict[str, Any]) -> list[Any]:
@@ -176,31 +145,37 @@ def _figures_row(name: str, f: dict[str, Any]) -> list[Any]:
 def report_workbook(order: ServiceOrder, items: Sequence[ReportItem]) -> bytes:
     """The items sheet (frozen header, readable widths, long text wrapped) and the summary sheet."""
     workbook = Workbook(write_only=True)
-    sheet = _Writer(workbook.create_sheet("整改意见"))
+    sheet = SheetWriter(workbook.create_sheet("整改意见"))
     sheet.sheet.freeze_panes = "A2"
     header = ["序号", *HEADERS.values(), *TRACKING_HEADERS.values()]
-    sheet.widths([_WIDTHS.get(name, 11) for name in ["序号", *HEADERS, *TRACKING_HEADERS]])
+    rows = [
+        [
+            n,
+            REPORT_AREA_LABELS[item.area],
+            item.title,
+            item.score,
+            item.max_score,
+            item.target_score,
+            item.guidance,
+            item.department,
+            item.current_score,
+            ITEM_STATUS_LABELS[item.status],
+        ]
+        for n, item in enumerate(items, start=1)
+    ]
+    # Fitted to the content like every export, except that the long texts wrap at a readable width.
+    widths = fitted_widths(header, rows)
+    wrap_at = {header.index(HEADERS[field]): width for field, width in _WRAPPED_WIDTHS.items()}
+    for index, width in wrap_at.items():
+        widths[index] = min(widths[index], width)
+    wrapped = wrap_at.keys()
+    sheet.widths(widths)
     sheet.row(header, bold=True)
-    wrapped = (header.index(HEADERS["title"]), header.index(HEADERS["guidance"]))
-    for n, item in enumerate(items, start=1):
-        sheet.row(
-            [
-                n,
-                REPORT_AREA_LABELS[item.area],
-                item.title,
-                item.score,
-                item.max_score,
-                item.target_score,
-                item.guidance,
-                item.department,
-                item.current_score,
-                ITEM_STATUS_LABELS[item.status],
-            ],
-            wrapped=wrapped,
-        )
+    for row in rows:
+        sheet.row(row, wrapped=wrapped)
 
     figures = summary_of(items)
-    summary = _Writer(workbook.create_sheet("汇总"))
+    summary = SheetWriter(workbook.create_sheet("汇总"))
     summary.widths([16, *[13] * len(FIGURE_HEADERS)])
     summary.row([f"服务订单 #{order.id} {order.title}"], bold=True)
     summary.row([])
@@ -212,9 +187,7 @@ def report_workbook(order: ServiceOrder, items: Sequence[ReportItem]) -> bytes:
     summary.row(("责任部门", *FIGURE_HEADERS), bold=True)
     for d in figures["by_department"]:
         summary.row(_figures_row(d["department"], d))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return saved(workbook)
 
 
 async def export_report(order: ServiceOrder, actor: Actor) -> bytes:
