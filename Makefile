@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-scale lint migrations browser pgbouncer
+.PHONY: run test test-scale lint migrations browser pgbouncer bench-load
 
 run: $(VENV)/.installed
 	$(PY) -m server dev
@@ -22,6 +22,11 @@ test: $(VENV)/.installed-test browser pgbouncer
 # them too (skipped on the embedded back end).
 test-scale: $(VENV)/.installed-test pgbouncer
 	TEST_BACKEND=production $(PY) -m pytest tests/scale $(PYTEST_ARGS)
+
+# Product endpoints beside a bare app replaying their statements, on PostgreSQL + Redis and on
+# the embedded default (docs/PERFORMANCE.md); installs wrk from Debian when missing.
+bench-load: $(VENV)/.installed-test
+	$(PY) -m benchmarks.load $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

@@ -36,7 +36,7 @@ import httpx
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, json
 
-from benchmarks.common import asyncpg_url, forget_redis_keys, start_baseline
+from benchmarks.common import BenchmarkError, asyncpg_url, forget_redis_keys, start_baseline
 from models.orgs import OrgType
 from models.profiles.identity import id_check_char, mask_id_number
 from models.profiles.tables import ID_CONTEXT
@@ -143,10 +143,6 @@ MEMBER_ID_SEQ, APPLICANT_ID_SEQ, BENCH_WORKER_ID_SEQ = 0, 600, 900
 JOINED_FROM = datetime(2012, 1, 1, tzinfo=SHANGHAI)
 JOINED_TO = datetime(2026, 11, 1, tzinfo=SHANGHAI)
 COPY_CHUNK = 50_000
-
-
-class BenchmarkError(RuntimeError):
-    """Something broke: the run's figures cannot be trusted."""
 
 
 # --- the city ------------------------------------------------------------------------------

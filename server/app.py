@@ -27,6 +27,7 @@ from server.http import add_security_schemes
 from server.input_guard import guard_input
 from server.logging_setup import configure_logging, request_id_var
 from server.metrics import install as install_metrics
+from server.pg_backend import request_connection
 from server.settings import Settings, load_settings
 from server.shared_state import connect_shared_state
 from server.wechat.gateway import WeChatGateway
@@ -50,10 +51,18 @@ def local_time(value: datetime | None) -> Markup:
     return Markup('<span class="nowrap">{}</span>').format(value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"))
 
 
+class Gonghui(Sanic):
+    async def handle_request(self, request: Request) -> None:  # type: ignore[override]
+        # Sanic calls this for each request (answer sent included): its statements share one
+        # pool connection, given back when it ends, however it ends (server/pg_backend.py).
+        async with request_connection():
+            await super().handle_request(request)
+
+
 def create_app(settings: Settings | None = None) -> Sanic:
     settings = settings or load_settings()
     configure_logging(settings.log_level)
-    app = Sanic("gonghui", configure_logging=False)
+    app = Gonghui("gonghui", configure_logging=False)
     app.config.update(
         {
             "REQUEST_MAX_SIZE": settings.max_body_bytes,

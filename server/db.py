@@ -35,6 +35,8 @@ def connection_config(settings: Settings) -> str | dict[str, Any]:
         # which guesses a subtree at the average size (a handful of orgs) and, for a city, reads
         # and sorts every row instead of walking an index (docs/PERFORMANCE.md). Plan each time.
         config["credentials"].setdefault("server_settings", {})["plan_cache_mode"] = "force_custom_plan"
+        # One pool connection per request, and no reset round trip when it goes back (server/pg_backend.py).
+        config["engine"] = "server.pg_backend"
         return config
     return {
         "engine": "server.sqlite_backend",

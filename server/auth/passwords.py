@@ -8,6 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from models.errors import Invalid
+from server.pg_backend import lend_connection_back
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so that timing does not reveal which names exist.
@@ -25,6 +26,7 @@ def check_password_strength(password: str) -> None:
 
 
 async def hash_password(password: str) -> str:
+    await lend_connection_back()  # hashing takes tens of milliseconds of CPU
     return await asyncio.to_thread(_hasher.hash, password)
 
 
@@ -35,4 +37,5 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
         except (VerificationError, InvalidHashError):
             return False
 
+    await lend_connection_back()
     return await asyncio.to_thread(verify)

@@ -83,7 +83,9 @@ class TokenService:
             session_id = uuid.UUID(claims["sid"])
         except ValueError:
             raise Unauthorized("auth.invalid_token", "登录凭证无效，请重新登录") from None
-        session = await AuthSession.get_or_none(id=session_id).prefetch_related(
+        # The session and its account in one statement: checked on every request, so that logout
+        # and disabling take effect at once on every worker and instance.
+        session = await AuthSession.get_or_none(id=session_id).select_related(
             "user" if kind == SubjectKind.USER else "staff"
         )
         if session is None or session.revoked_at is not None:

@@ -27,6 +27,7 @@ from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
 from models.errors import Invalid, TooManyAttempts, Unauthorized, UpstreamUnavailable
+from server.pg_backend import lend_connection_back
 from server.shared_state import SharedState, hold_lock
 
 log = logging.getLogger("gonghui.wechat")
@@ -119,6 +120,7 @@ class WeChatGateway:
                 raise WeChatCallFailed(None, f"answer is not JSON (HTTP {result.status_code})")
             return result
 
+        await lend_connection_back()  # an HTTP call to WeChat can take seconds
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, contextvars.copy_context().run, bound)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 # What every layer may stand on: errors, audit, the clock, people's accounts, the union tree and
-# its scope, the catalogue, and the server's settings, crypto, password hashing and shared-state
-# limits.
+# its scope, the catalogue, and the server's settings, crypto, password hashing, shared-state
+# limits and database connections.
 FOUNDATION = {
     "models.errors",
     "models.audit",
@@ -27,6 +27,7 @@ FOUNDATION = {
     "server.auth.passwords",
     "server.auth.rate_limits",
     "server.shared_state",
+    "server.pg_backend",
 }
 # The server's composition root: it builds the app and the processes and may import anything.
 COMPOSITION = {"server.app", "server.__main__", "server.dispatcher", "server.jobs", "server.demo", "server.db"}
