@@ -2,7 +2,8 @@
 into the filtered queryset in the page's order, and what moving through a queue needs.
 
 The list page, its Excel export, the detail pages' neighbours (`rel=prev`/`rel=next`, and the
-next case after an action), saved filters and the desk's cards all go through `Queue.build`, so
+next case after an action), saved filters and the desk's cards all go through `Queue.build` (and
+its order), so
 a card's count is the row count of the list it opens by construction, and "the next case" is the
 next row of the list the caseworker came from. The rules behind each filter (what is pending,
 overdue, at risk) stay in their domains; what is parsed here is the pages' query strings, which
@@ -19,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from sanic import Request
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from handlers.pages import args_of, optional_bool, optional_date, optional_int
@@ -37,6 +39,7 @@ from models.warm_requests.queries import queue as warm_queue
 from models.warm_requests.tables import RequestStatus
 
 Build = Callable[[Request, Mapping[str, str], datetime], Awaitable[QuerySet[Any]]]
+Order = Callable[[Mapping[str, str]], tuple[str, ...]]  # the fields a list is sorted by, id last
 
 ENROLMENT_SORTS = {"-submitted_at": "最新提交", "submitted_at": "最早提交", "name": "姓名"}
 _ENROLMENT_ORDER = {"-submitted_at": "-submitted_at", "submitted_at": "submitted_at", "name": "real_name"}
@@ -69,7 +72,7 @@ async def _enrolments(request: Request, chosen: Mapping[str, str], at: datetime)
         queue=EnrolmentQueue(queue) if queue else None,
         at=at,
     )
-    return query.order_by(_ENROLMENT_ORDER.get(chosen["sort"], "-submitted_at"), "-id")
+    return query
 
 
 async def _warm_requests(request: Request, chosen: Mapping[str, str], at: datetime) -> QuerySet[Any]:
@@ -84,7 +87,7 @@ async def _warm_requests(request: Request, chosen: Mapping[str, str], at: dateti
         sla_state=_choice(chosen["sla"], WARM_SLA),
         request_type=_choice(chosen["type"], REQUEST_TYPES),
     )
-    return query.order_by("created_at", "id")
+    return query
 
 
 async def _service_orders(request: Request, chosen: Mapping[str, str], at: datetime) -> QuerySet[Any]:
@@ -99,7 +102,7 @@ async def _service_orders(request: Request, chosen: Mapping[str, str], at: datet
         deadline=SlaState(deadline) if deadline else None,
         at=at,
     )
-    return query.order_by("created_at", "id")
+    return query
 
 
 async def _appeals(request: Request, chosen: Mapping[str, str], at: datetime) -> QuerySet[Any]:
@@ -113,44 +116,83 @@ async def _appeals(request: Request, chosen: Mapping[str, str], at: datetime) ->
         day_from=day_from.date() if day_from else None,
         day_to=day_to.date() if day_to else None,
     )
-    return query.order_by("-submitted_at", "-id")
+    return query
 
 
 @dataclass(frozen=True)
 class Queue:
     path: str  # the list page
     filters: tuple[str, ...]  # the query arguments that select its rows (paging is not one)
-    build: Build
+    build: Build  # the rows, unordered
+    order: Order
     case_path: str | None = None  # a case's page is case_path + id, when cases have one
 
     def chosen(self, args: Mapping[str, str]) -> dict[str, str]:
         return {name: (args.get(name) or "").strip() for name in self.filters}
 
     async def rows(self, request: Request, args: Mapping[str, str], at: datetime) -> QuerySet[Any]:
-        return await self.build(request, self.chosen(args), at)
+        chosen = self.chosen(args)
+        return (await self.build(request, chosen, at)).order_by(*self.order(chosen))
 
     async def from_request(self, request: Request, at: datetime) -> tuple[dict[str, str], QuerySet[Any]]:
         chosen = args_of(request, self.filters)
-        return chosen, await self.build(request, chosen, at)
+        return chosen, (await self.build(request, chosen, at)).order_by(*self.order(chosen))
+
+    async def adjacent(
+        self, request: Request, args: Mapping[str, str], at: datetime, case_id: int, *, forward: bool
+    ) -> int | None:
+        """The case right after (or before) `case_id` in this list's order, found from the case's
+        own sort values (keyset), so neither the whole queue is read nor the case need still be
+        in it: after an action took it out, "after it" is where the caseworker was."""
+        chosen = self.chosen(args)
+        order = self.order(chosen)
+        query = await self.build(request, chosen, at)
+        names = [name.lstrip("-") for name in order]
+        found = await query.model.filter(id=case_id).values(*names)
+        if not found:
+            return None
+        beyond = []
+        for index, name in enumerate(order):
+            field, ascending = name.lstrip("-"), not name.startswith("-")
+            same = {earlier: found[0][earlier] for earlier in names[:index]}
+            beyond.append(Q(**same, **{f"{field}__{'gt' if ascending == forward else 'lt'}": found[0][field]}))
+        walk = order if forward else tuple(name[1:] if name.startswith("-") else f"-{name}" for name in order)
+        ids = await query.filter(Q(*beyond, join_type=Q.OR)).order_by(*walk).limit(1).values_list("id", flat=True)
+        return ids[0] if ids else None
 
     def url(self, args: Mapping[str, str]) -> str:
         kept = {name: value for name, value in self.chosen(args).items() if value}
         return f"{self.path}?{urlencode(kept)}" if kept else self.path
 
 
+def _oldest_first(chosen: Mapping[str, str]) -> tuple[str, ...]:
+    return ("created_at", "id")
+
+
 ENROLMENTS = Queue(
     "/admin/enrolments",
     ("queue", "status", "org_id", "gig", "occupation", "platform", "q", "from", "to", "sort"),
     _enrolments,
+    lambda chosen: (_ENROLMENT_ORDER.get(chosen["sort"], "-submitted_at"), "-id"),
     "/admin/enrolments/",
 )
 WARM_REQUESTS = Queue(
-    "/admin/warm-requests", ("status", "assignee", "sla", "type"), _warm_requests, "/admin/warm-requests/"
+    "/admin/warm-requests",
+    ("status", "assignee", "sla", "type"),
+    _warm_requests,
+    _oldest_first,
+    "/admin/warm-requests/",
 )
 SERVICE_ORDERS = Queue(
-    "/admin/service-orders", ("queue", "status", "deadline", "q"), _service_orders, "/admin/service-orders/"
+    "/admin/service-orders",
+    ("queue", "status", "deadline", "q"),
+    _service_orders,
+    _oldest_first,
+    "/admin/service-orders/",
 )
-APPEALS = Queue("/admin/appeals", ("topic", "platform", "status", "from", "to"), _appeals)
+APPEALS = Queue(
+    "/admin/appeals", ("topic", "platform", "status", "from", "to"), _appeals, lambda chosen: ("-submitted_at", "-id")
+)
 QUEUES = {queue.path: queue for queue in (ENROLMENTS, WARM_REQUESTS, SERVICE_ORDERS, APPEALS)}
 
 
@@ -189,25 +231,15 @@ def _queue_of(back: str | None, case_path: str) -> tuple[Queue, dict[str, str]] 
     return queue, dict(parse_qsl(parts.query))
 
 
-async def _ids(request: Request, found: tuple[Queue, dict[str, str]], at: datetime) -> list[int]:
-    # The whole queue's ids in its order: a queue is what a caseworker works through, a few
-    # thousand rows at most, and ids are cheap to read.
-    queue, args = found
-    return list(await (await queue.rows(request, args, at)).values_list("id", flat=True))
-
-
 async def neighbours(request: Request, case_path: str, case_id: int, at: datetime) -> Neighbours:
     """The cases before and after this one in the queue named by `?back=`, as links that keep it."""
     back = local_back(request.args.get("back"))
     found = _queue_of(back, case_path)
     if found is None:
         return Neighbours(back, None, None)
-    ids = await _ids(request, found, at)
-    if case_id not in ids:
-        return Neighbours(back, None, with_back(f"{case_path}{ids[0]}", back) if ids else None)
-    index = ids.index(case_id)
-    before = ids[index - 1] if index > 0 else None
-    after = ids[index + 1] if index + 1 < len(ids) else None
+    queue, args = found
+    before = await queue.adjacent(request, args, at, case_id, forward=False)
+    after = await queue.adjacent(request, args, at, case_id, forward=True)
     return Neighbours(
         back,
         with_back(f"{case_path}{before}", back) if before else None,
@@ -215,28 +247,21 @@ async def neighbours(request: Request, case_path: str, case_id: int, at: datetim
     )
 
 
-async def queue_before(request: Request, case_path: str, at: datetime) -> list[int]:
-    """The queue named by the form's `back`, read before an action changes it."""
-    found = _queue_of(local_back((request.form or {}).get("back")), case_path)
-    return await _ids(request, found, at) if found else []
-
-
-async def after_action(
-    request: Request, case_path: str, case_id: int, before: list[int], at: datetime, notice: str
-) -> str:
+async def after_action(request: Request, case_path: str, case_id: int, at: datetime, notice: str) -> str:
     """Where an action on a case sends the caseworker: the next case of the queue they came
-    from (the one that followed it, else the first still waiting; `done` names the case acted
-    on), or back to that list saying the queue is done; without a queue, the case itself."""
+    from (the one after it, else the first still in it; `done` names the case acted on), or back
+    to that list saying the queue is done; without a queue, the case itself."""
     back = local_back((request.form or {}).get("back"))
     found = _queue_of(back, case_path)
     if found is None:
         return f"{case_path}{case_id}?notice={notice}"
-    remaining = [other for other in await _ids(request, found, at) if other != case_id]
-    if not remaining:
-        separator = "&" if "?" in (back or "") else "?"
-        return f"{back}{separator}notice=queue_done"
-    later = before[before.index(case_id) + 1 :] if case_id in before else []
-    following = next((other for other in later if other in set(remaining)), remaining[0])
+    queue, args = found
+    following = await queue.adjacent(request, args, at, case_id, forward=True)
+    if following is None:
+        first = await (await queue.rows(request, args, at)).exclude(id=case_id).limit(1).values_list("id", flat=True)
+        following = first[0] if first else None
+    if following is None:
+        return f"{back}{'&' if '?' in (back or '') else '?'}notice=queue_done"
     return with_back(f"{case_path}{following}?notice={notice}&done={case_id}", back)
 
 

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
-from handlers.desk.queues import ENROLMENT_SORTS, ENROLMENTS, after_action, local_back, neighbours, queue_before
+from handlers.desk.queues import ENROLMENT_SORTS, ENROLMENTS, after_action, local_back, neighbours
 from handlers.pages import (
     EXPORT_ROW_LIMIT,
     form_value,
@@ -121,13 +121,9 @@ def batch_result(request: Request) -> dict[str, object] | None:
     action = request.args.get("batch", "")
     if action not in DECISION_LABELS:
         return None
-    failed = [part for part in request.args.get("failed", "").split(",") if part.isascii() and part.isdigit()]
+    failed = [part for part in request.args.get("failed", "").split(",") if is_ascii_digits(part)]
     done = request.args.get("done", "0")
-    return {
-        "label": DECISION_LABELS[action],
-        "done": int(done) if done.isascii() and done.isdigit() else 0,
-        "failed": failed,
-    }
+    return {"label": DECISION_LABELS[action], "done": int(done) if is_ascii_digits(done) else 0, "failed": failed}
 
 
 @bp.post("/enrolments/batch")
@@ -195,7 +191,6 @@ async def decide(request: Request, enrolment_id: int, action: str) -> HTTPRespon
     if action not in {"approve", "reject", "return"}:
         raise NotFound("route.not_found", "请求的地址不存在")
     reason = reason_of(request)
-    before = await queue_before(request, ENROLMENTS.case_path, now())
     try:
         if action == "approve":
             await actions.approve(request.ctx.scope, enrolment_id, request.ctx.actor)
@@ -208,7 +203,7 @@ async def decide(request: Request, enrolment_id: int, action: str) -> HTTPRespon
             raise
         enrolment = await request.ctx.scope.get(Enrolment.all(), id=enrolment_id)
         return await _detail(request, enrolment, error=exc.message, status=exc.status)
-    return redirect(await after_action(request, ENROLMENTS.case_path, enrolment_id, before, now(), action))
+    return redirect(await after_action(request, ENROLMENTS.case_path, enrolment_id, now(), action))
 
 
 @bp.post("/enrolments/<enrolment_id:int>/reveal-id")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
-from handlers.desk.queues import SERVICE_ORDERS, after_action, case_again, neighbours, queue_before
+from handlers.desk.queues import SERVICE_ORDERS, after_action, case_again, neighbours
 from handlers.pages import form_value, listing, optional_int, page_guard, reason_of, render, with_query
 from models.catalogue import EXPERT_TITLES, INDUSTRIES, ORDER_CATEGORIES, SKILLS, VISIT_PLACES
 from models.desk.saved_filters import saved_by
@@ -121,7 +121,6 @@ async def order_page(request: Request, order_id: int) -> HTTPResponse:
 @page_guard(Permission.SERVICE_ORDERS_HANDLE)
 async def act(request: Request, order_id: int, action: str) -> HTTPResponse:
     scope, actor = request.ctx.scope, request.ctx.actor
-    before = await queue_before(request, SERVICE_ORDERS.case_path, now())
     try:
         if action == "assign":
             expert_id = optional_int(form_value(request, "expert_id"))
@@ -137,4 +136,4 @@ async def act(request: Request, order_id: int, action: str) -> HTTPResponse:
         if exc.code == "record.not_found":  # the order is not theirs: the page does not exist
             raise
         return redirect(case_again(request, SERVICE_ORDERS.case_path, order_id, exc.message))
-    return redirect(await after_action(request, SERVICE_ORDERS.case_path, order_id, before, now(), action))
+    return redirect(await after_action(request, SERVICE_ORDERS.case_path, order_id, now(), action))

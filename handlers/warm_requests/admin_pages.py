@@ -14,8 +14,8 @@ from handlers.desk.queues import (
     WARM_REQUESTS,
     after_action,
     case_again,
+    local_back,
     neighbours,
-    queue_before,
 )
 from handlers.pages import form_value, listing, optional_int, page_guard, reason_of, render, with_query
 from models.desk.saved_filters import saved_by
@@ -103,7 +103,6 @@ async def request_detail(request: Request, request_id: int) -> HTTPResponse:
 @page_guard(Permission.WARM_REQUESTS_HANDLE)
 async def act(request: Request, request_id: int, action: str) -> HTTPResponse:
     scope, actor = request.ctx.scope, request.ctx.actor
-    before = await queue_before(request, WARM_REQUESTS.case_path, now())
     try:
         if action == "claim":
             await actions.assign(scope, request_id, request.ctx.staff.id, actor)
@@ -119,9 +118,9 @@ async def act(request: Request, request_id: int, action: str) -> HTTPResponse:
         return redirect(case_again(request, WARM_REQUESTS.case_path, request_id, exc.message))
     if action in ("claim", "reply"):  # taking it on, or a turn of the conversation: the case goes on
         return redirect(case_again(request, WARM_REQUESTS.case_path, request_id, ""))
-    if action == "escalate" and not before:
-        return redirect("/admin/warm-requests")
-    return redirect(await after_action(request, WARM_REQUESTS.case_path, request_id, before, now(), action))
+    if action == "escalate" and local_back(form_value(request, "back")) is None:
+        return redirect(WARM_REQUESTS.path)  # it has left this union: its page is no longer ours
+    return redirect(await after_action(request, WARM_REQUESTS.case_path, request_id, now(), action))
 
 
 @bp.get("/sla-policies")

@@ -154,7 +154,9 @@ async def test_work_through_a_queue_to_its_end(api: httpx.AsyncClient, context: 
         assert await page.get_attribute("a:has-text('← 返回列表')", "href") == "/admin/enrolments?queue=pending"
 
 
-async def test_batch_decisions_name_the_count(api: httpx.AsyncClient, context: BrowserContext) -> None:
+async def test_batch_decisions_name_the_count(
+    api: httpx.AsyncClient, context: BrowserContext, screenshots: Path
+) -> None:
     org = await make_org(await demo_org("中山市总工会"), name=unique("批量工会"))
     first, second, third = await _applications(api, org, [1, 2, 3])
     page = await context.new_page()
@@ -165,6 +167,7 @@ async def test_batch_decisions_name_the_count(api: httpx.AsyncClient, context: B
     await page.check(f"input[name=ids][value='{first}']")
     await page.check(f"input[name=ids][value='{third}']")
     assert "（2 份）" in await button.inner_text() and not await button.is_disabled()
+    await page.screenshot(path=screenshots / "enrolment-queue-batch.png", full_page=True)
     await page.select_option("select[name=action]", "reject")
     await page.fill("input[name=reason]", "材料不全")
     asked: list[str] = []
@@ -263,3 +266,30 @@ async def test_the_essentials_without_javascript(api: httpx.AsyncClient, no_scri
     await page.goto(f"/admin/members?org_id={org.id}")
     assert org.name in await page.inner_text(".scoped")
     assert await page.get_attribute(".scoped a", "href") == "/admin/members"
+
+
+async def test_prev_and_next_follow_the_list_through_ties(api: httpx.AsyncClient, context: BrowserContext) -> None:
+    org = await make_org(await demo_org("中山市总工会"), name=unique("顺序工会"))
+    ids = await _applications(api, org, [2, 1, 1, 1])
+    same = await Enrolment.get(id=ids[1])
+    await Enrolment.filter(id__in=ids[1:]).update(submitted_at=same.submitted_at)  # three at one instant
+    page = await context.new_page()
+    await _caseworker(page, org)
+    for sort in ("submitted_at", "-submitted_at", "name"):
+        await page.goto(f"/admin/enrolments?queue=pending&org_id={org.id}&sort={sort}")
+        links = page.locator("table.list tbody td:nth-child(2) a")
+        listed = [urlsplit(await links.nth(i).get_attribute("href")).path for i in range(await links.count())]  # type: ignore[arg-type]
+        assert len(listed) == 4
+        await links.first.click()
+        await page.wait_for_load_state()
+        walked = [urlsplit(page.url).path]
+        while await page.locator("a[rel=next]").count():
+            await page.click("a[rel=next]")
+            await page.wait_for_load_state()
+            walked.append(urlsplit(page.url).path)
+        assert walked == listed, sort
+        while await page.locator("a[rel=prev]").count():
+            await page.click("a[rel=prev]")
+            await page.wait_for_load_state()
+            walked.append(urlsplit(page.url).path)
+        assert walked[3:] == listed[::-1], sort
