@@ -52,7 +52,9 @@ def page_guard(permission: Permission | None = None) -> Callable[[Page], Page]:
                 return redirect(f"/admin/login?next={quote(request.path)}")
             if staff.must_change_password and request.path != "/admin/password":
                 return redirect("/admin/password")
-            if request.args.get("kept") and (kept := await request.app.ctx.shared_state.get(_kept_key(request))):
+            if request.args.get("kept") and (
+                kept := await request.app.ctx.shared_state.get(_kept_key(request.ctx.session.id))
+            ):
                 request.ctx.kept = json.loads(kept)
             return await handler(request, *args, **kwargs)
 
@@ -126,13 +128,9 @@ def _posted_text(request: Request) -> dict[str, str]:
         require_same_origin(request)
     except Forbidden:
         return {}
-    try:
-        form = request.form or {}
-    except Exception:  # a streamed or unparsable body has no fields to keep
-        return {}
     fields = {
         name: values[0][:KEPT_LENGTH]
-        for name, values in form.items()
+        for name, values in (request.form or {}).items()
         if name not in _NOT_KEPT
         and "password" not in name
         and len(values) == 1
@@ -168,11 +166,11 @@ def kept_from_login(request: Request) -> dict[str, Any] | None:
 
 
 async def keep_for_session(request: Request, session_id: object, kept: dict[str, Any]) -> None:
-    await request.app.ctx.shared_state.set(f"kept-form:{session_id}", json.dumps(kept), KEPT_SECONDS)
+    await request.app.ctx.shared_state.set(_kept_key(session_id), json.dumps(kept), KEPT_SECONDS)
 
 
-def _kept_key(request: Request) -> str:
-    return f"kept-form:{request.ctx.session.id}"
+def _kept_key(session_id: object) -> str:
+    return f"kept-form:{session_id}"
 
 
 def _kept_value(request: Request) -> Callable[[str, str], str]:
