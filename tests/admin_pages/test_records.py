@@ -4,8 +4,11 @@ past broadcasts and the preview's recipient count; every error page with the top
 
 from __future__ import annotations
 
+import io
+
 import httpx
 import pytest
+from openpyxl import load_workbook
 from playwright.async_api import BrowserContext
 
 from models.accounts import StaffAccount, StaffRole
@@ -72,6 +75,17 @@ async def test_the_audit_log_reads_in_chinese_with_links_names_and_changes(
     assert await page.locator("select[name=action]").input_value() == "station.update"
     assert await page.locator("input[name=actor]").input_value() == admin_name
     assert "<旧>驿站0" in await page.locator("table.list tbody").inner_text()
+
+    # The export of what the filter shows reads the same, in the shared sheet's shape.
+    exported = await page.request.get(f"/admin/audit/export?actor={admin_name}&action=station.update")
+    sheet = load_workbook(io.BytesIO(await exported.body())).active
+    assert sheet.freeze_panes == "A2" and sheet.max_row == 22
+    assert (
+        sheet["D2"].value == admin_name
+        and sheet["E2"].value == "修改驿站"
+        and sheet["F2"].value == f"驿站 {station.id}"
+    )
+    assert sheet.column_dimensions["G"].width > sheet.column_dimensions["A"].width
 
 
 async def test_the_delivery_log_names_workers_and_explains_wechat(
@@ -163,3 +177,12 @@ async def test_error_pages_have_the_top_bar_and_the_role(api: httpx.AsyncClient,
         await page.click("header.topbar >> text=退出")  # the bar's own form works from an error page
         assert page.url.split("?")[0].endswith("/admin/login")
         await log_in(page, caseworker.username, STAFF_PASSWORD)
+    # A form sent without its CSRF token is refused, on a page that still says who is looking.
+    await page.goto("/admin/")
+    await page.evaluate(
+        """() => { const form = document.createElement('form'); form.method = 'post';
+        form.action = '/admin/alerts/1/read'; document.body.append(form); form.submit(); }"""
+    )
+    await page.wait_for_selector("h1 >> text=无权访问")
+    assert "页面已过期" in await page.locator("main").inner_text()
+    assert await page.locator("header.topbar .who span").inner_text() == f"{name} · 工会工作人员"

@@ -31,18 +31,31 @@ pytestmark = pytest.mark.usefixtures("dispatcher")
 
 VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "tablet": {"width": 768, "height": 1024}}
 
-# A label that fits on one line is one line box high, plus its border and padding; two lines are
-# twice that. Anything taller than 1.5 lines has wrapped.
-WRAPPED_LABELS = """() => [...document.querySelectorAll('.badge, .tag, span.nowrap, table.list button')]
-  .filter((el) => el.offsetParent !== null)
-  .filter((el) => {
-    const style = getComputedStyle(el);
-    const line = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.2;
-    const inner = el.getBoundingClientRect().height - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom)
-      - parseFloat(style.borderTopWidth) - parseFloat(style.borderBottomWidth);
-    return inner > line * 1.5;
-  })
-  .map((el) => el.textContent.trim())"""
+# Labels, buttons and dates that have broken over more than one line: the line boxes of their
+# text, counted from the rectangles the browser laid it out in.
+WRAPPED_LABELS = """() => {
+  const lines = (el) => {
+    const rects = [];
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      rects.push(...[...range.getClientRects()].filter((rect) => rect.width > 0));
+    }
+    rects.sort((a, b) => a.top - b.top);
+    let count = 0, bottom = -Infinity;
+    for (const rect of rects) {
+      if (rect.top >= bottom - 2) { count += 1; bottom = rect.bottom; }
+    }
+    return count;
+  };
+  const date = /^\\d{4}-\\d{2}-\\d{2}( \\d{2}:\\d{2})?$/;
+  return [...document.querySelectorAll('.badge, .tag, span.nowrap, table.list button, td, dd')]
+    .filter((el) => el.offsetParent !== null)
+    .filter((el) => !['TD', 'DD'].includes(el.tagName) || date.test(el.textContent.trim()))
+    .filter((el) => lines(el) > 1)
+    .map((el) => el.textContent.trim());
+}"""
 
 
 @dataclass
@@ -178,7 +191,8 @@ async def test_the_checks_find_a_wrapped_badge_and_a_missing_label(context, stac
     await page.evaluate(
         """() => document.querySelector('main').insertAdjacentHTML('beforeend',
         '<div style="width: 2em"><span class="badge" style="white-space: normal">待审核</span></div>'
+        + '<div style="width: 3em"><table><tr><td>2026-12-14</td></tr></table></div>'
         + '<input type="text" name="unlabelled">')"""
     )
-    assert await page.evaluate(WRAPPED_LABELS) == ["待审核"]
+    assert await page.evaluate(WRAPPED_LABELS) == ["待审核", "2026-12-14"]
     assert any(problem.startswith("label (critical)") for problem in await accessibility_problems(page))
