@@ -133,6 +133,9 @@ async def test_a_caseworkers_morning(
         assert await list_total(page) == count, (label, href)
         await walk.look(f"card{number:02d}")
 
+    await page.goto(found["超过 3 天未审核"][1])  # type: ignore[arg-type]
+    assert await page.locator("table.list tbody .badge.waiting.late").all_inner_texts() == ["已等待 4 天"]
+
     # 3. The pending applications with the keyboard, from the desk's queue, oldest first.
     await page.goto(found["待审核入会申请"][1])  # type: ignore[arg-type]
     await page.locator("table.list tbody td:nth-child(2) a").first.focus()
@@ -242,6 +245,9 @@ async def test_a_caseworkers_morning(
     await page.goto(f"/admin/audit?actor={name}")
     await walk.look("audit")
     rows = page.locator("table.list tbody tr")
+    # The claim names who holds the case and what kind of person, in words, not codes.
+    assert "承办人类型：工作人员" in await page.inner_text("main")
+    assert "assignee_kind" not in await page.inner_text("main")
     for enrolment_id, action in (
         (overdue, "通过入会申请"),
         (resubmitted, "驳回入会申请"),
