@@ -5,6 +5,7 @@ essentials with JavaScript off."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import timedelta
 from pathlib import Path
@@ -97,6 +98,7 @@ async def test_work_through_a_queue_to_its_end(api: httpx.AsyncClient, context: 
     newest, middle, oldest = [made[2] for made in await aged_applications(api, org, [1, 2, 3])]
     page = await context.new_page()
     await _caseworker(page, org)
+    page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))  # each decision asks first
     listing = f"/admin/enrolments?queue=pending&org_id={org.id}&sort=submitted_at"
     await page.goto(listing)
     assert "只显示" in await page.inner_text("main") and org.name in await page.inner_text(".scoped")
