@@ -95,3 +95,14 @@ async def accessibility_problems(page: Page) -> list[str]:
 async def list_total(page: Page) -> int:
     """The row count a list page states in its pager ("共 N 条")."""
     return int(re.search(r"共 (\d+) 条", await page.inner_text("nav.pager")).group(1))  # type: ignore[union-attr]
+
+
+async def desk_cards(page: Page) -> dict[str, tuple[int, str]]:
+    """The desk's queue cards on the page: label -> (count shown, the list it links to)."""
+    cards = page.locator("main a.queue")
+    found = {}
+    for index in range(await cards.count()):
+        card = cards.nth(index)
+        label = await card.locator("span").inner_text()
+        found[label] = (int(await card.locator("strong").inner_text()), await card.get_attribute("href") or "")
+    return found

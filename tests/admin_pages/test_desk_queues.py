@@ -24,7 +24,7 @@ from models.orgs import Org
 from models.scope import StaffScope
 from models.warm_requests.actions import assign
 from server.clock import now
-from tests.admin_pages.conftest import list_total, log_in
+from tests.admin_pages.conftest import desk_cards, list_total, log_in
 from tests.factories.appeals import file_appeal
 from tests.factories.common import STAFF_PASSWORD, login_worker, unique
 from tests.factories.enrolment import aged_applications
@@ -64,12 +64,7 @@ async def test_every_desk_card_counts_what_its_list_shows(
 
     await page.goto("/admin/")
     await page.screenshot(path=screenshots / "desk-queues.png", full_page=True)
-    cards = page.locator("main a.queue")
-    found = {}
-    for index in range(await cards.count()):
-        card = cards.nth(index)
-        label = await card.locator("span").inner_text()
-        found[label] = (int(await card.locator("strong").inner_text()), await card.get_attribute("href"))
+    found = await desk_cards(page)
     expected = {
         "待审核入会申请": 4,
         "超过 3 天未审核": 2,
@@ -224,16 +219,16 @@ async def test_the_essentials_without_javascript(api: httpx.AsyncClient, no_scri
     await page.wait_for_load_state()
     assert await list_total(page) == 22
     next_page = await page.get_attribute("nav.pager a[rel=next]", "href")
-    assert parse_qs(urlsplit(next_page).query) == {  # type: ignore[arg-type]
+    assert parse_qs(urlsplit(next_page).query) == {
         "org_id": [str(org.id)],
         "queue": ["pending"],
         "sort": ["submitted_at"],
         "page": ["2"],
     }
     export_url = await page.get_attribute("a:has-text('导出 Excel')", "href")
-    export = parse_qs(urlsplit(export_url).query)  # type: ignore[arg-type]
+    export = parse_qs(urlsplit(export_url).query)
     assert export["queue"] == ["pending"] and export["org_id"] == [str(org.id)] and "page" not in export
-    sheet = load_workbook(io.BytesIO(await (await page.request.get(export_url)).body())).active  # type: ignore[arg-type]
+    sheet = load_workbook(io.BytesIO(await (await page.request.get(export_url)).body())).active
     assert sheet.max_row == 1 + 22  # the header and every row the filter shows, not one page
 
     # A batch with nothing selected: refused by the server, nothing changes.
@@ -265,7 +260,7 @@ async def test_prev_and_next_follow_the_list_through_ties(api: httpx.AsyncClient
     for sort in ("submitted_at", "-submitted_at", "name"):
         await page.goto(f"/admin/enrolments?queue=pending&org_id={org.id}&sort={sort}")
         links = page.locator("table.list tbody td:nth-child(2) a")
-        listed = [urlsplit(await links.nth(i).get_attribute("href")).path for i in range(await links.count())]  # type: ignore[arg-type]
+        listed = [urlsplit(await links.nth(i).get_attribute("href")).path for i in range(await links.count())]
         assert len(listed) == 4
         await links.first.click()
         await page.wait_for_load_state()

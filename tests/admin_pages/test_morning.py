@@ -24,7 +24,7 @@ from models.unions import reasons
 from models.warm_requests.actions import assign
 from models.warm_requests.tables import RequestStatus, WarmMessage, WarmRequest
 from server.clock import now
-from tests.admin_pages.conftest import VIEWPORTS, accessibility_problems, list_total, log_in
+from tests.admin_pages.conftest import VIEWPORTS, accessibility_problems, desk_cards, list_total, log_in
 from tests.factories.appeals import file_appeal
 from tests.factories.common import STAFF_PASSWORD, TEST_ACTOR, bearer, eventually, login_worker, unique
 from tests.factories.enrolment import aged_applications
@@ -64,6 +64,12 @@ class Walk:
         async with self.page.expect_navigation():
             for key in keys:
                 await self.page.keyboard.press(key)
+
+    async def write(self, key: str, text: str) -> None:
+        """A shortcut whose form needs text: the key puts the cursor in its box, Ctrl+Enter sends."""
+        await self.page.keyboard.press(key)
+        await self.page.keyboard.type(text)
+        await self.press("Control+Enter")
 
     def path(self) -> str:
         return urlsplit(self.page.url).path
@@ -113,12 +119,7 @@ async def test_a_caseworkers_morning(
     await log_in(page, caseworker.username, STAFF_PASSWORD)
     assert walk.path() == "/admin/"
     await walk.look("desk")
-    cards = page.locator("main a.queue")
-    found = {}
-    for index in range(await cards.count()):
-        card = cards.nth(index)
-        label = await card.locator("span").inner_text()
-        found[label] = (int(await card.locator("strong").inner_text()), await card.get_attribute("href"))
+    found = await desk_cards(page)
     expected = {
         "待审核入会申请": 4,
         "超过 3 天未审核": 1,
@@ -129,15 +130,15 @@ async def test_a_caseworkers_morning(
     }
     assert {label: found[label][0] for label in expected} == expected
     for number, (label, (count, href)) in enumerate(found.items(), 1):
-        await page.goto(href)  # type: ignore[arg-type]
+        await page.goto(href)
         assert await list_total(page) == count, (label, href)
         await walk.look(f"card{number:02d}")
 
-    await page.goto(found["超过 3 天未审核"][1])  # type: ignore[arg-type]
+    await page.goto(found["超过 3 天未审核"][1])
     assert await page.locator("table.list tbody .badge.waiting.late").all_inner_texts() == ["已等待 4 天"]
 
     # 3. The pending applications with the keyboard, from the desk's queue, oldest first.
-    await page.goto(found["待审核入会申请"][1])  # type: ignore[arg-type]
+    await page.goto(found["待审核入会申请"][1])
     await page.locator("table.list tbody td:nth-child(2) a").first.focus()
     await walk.press("Enter")
     assert walk.path() == f"/admin/enrolments/{overdue}"
@@ -147,15 +148,11 @@ async def test_a_caseworkers_morning(
     assert applicant_name in walk.asked[-1] and "通过" in walk.asked[-1]
     assert walk.path() == f"/admin/enrolments/{resubmitted}"
     await walk.look("case2")
-    await page.keyboard.press("r")  # no reason yet: the cursor goes to the reason box
-    await page.keyboard.type("申请材料与本人信息不符")
-    await walk.press("Control+Enter")
+    await walk.write("r", "申请材料与本人信息不符")  # no reason yet: the cursor goes to the reason box
     assert (await Enrolment.get(id=resubmitted)).real_name in walk.asked[-1] and "驳回" in walk.asked[-1]
     assert walk.path() == f"/admin/enrolments/{fresh}"
     await walk.look("case3")
-    await page.keyboard.press("t")
-    await page.keyboard.type("请补充平台接单截图")
-    await walk.press("Control+Enter")
+    await walk.write("t", "请补充平台接单截图")
     assert walk.path() == f"/admin/enrolments/{newest}"
     await walk.look("case4")
     # A preset reason, picked with the keyboard: from the reason box back to the list above it.
@@ -185,27 +182,23 @@ async def test_a_caseworkers_morning(
             assert [m["data"]["phrase1"]["value"] for m in messages] == [phrase], enrolment_id
 
     # 4. The help requests, with the keyboard too: mine first, answered and resolved.
-    await page.goto(found["交给我办理的求助"][1])  # type: ignore[arg-type]
+    await page.goto(found["交给我办理的求助"][1])
     await page.locator("table.list tbody a[href^='/admin/warm-requests/']").first.focus()
     await walk.press("Enter")
     assert walk.path() == f"/admin/warm-requests/{mine}"
     await walk.look("warm-mine")
-    await page.keyboard.press("e")
-    await page.keyboard.type("您好，已收到，我们正在联系配送站核实")
-    await walk.press("Control+Enter")
+    await walk.write("e", "您好，已收到，我们正在联系配送站核实")
     assert walk.path() == f"/admin/warm-requests/{mine}"
     assert await WarmMessage.exists(
         request_id=mine, author_kind="staff", content="您好，已收到，我们正在联系配送站核实"
     )
     await walk.look("warm-replied")
-    await page.keyboard.press("d")
-    await page.keyboard.type("配送站已补发三个月配送费")
-    await walk.press("Control+Enter")
+    await walk.write("d", "配送站已补发三个月配送费")
     assert "办结" in walk.asked[-1]
     assert (await WarmRequest.get(id=mine)).status == RequestStatus.RESOLVED
     await walk.look("warm-resolved")
     # Then an unassigned one, claimed and answered.
-    await page.goto(found["本辖区未分派的求助"][1])  # type: ignore[arg-type]
+    await page.goto(found["本辖区未分派的求助"][1])
     await walk.look("warm-unassigned")
     await page.locator("table.list tbody a[href^='/admin/warm-requests/']").first.focus()
     await walk.press("Enter")
@@ -214,9 +207,7 @@ async def test_a_caseworkers_morning(
     await walk.press("c")
     assert (await WarmRequest.get(id=claimed)).assignee_id == caseworker.id
     await walk.look("warm-claimed")
-    await page.keyboard.press("e")
-    await page.keyboard.type("已受理，请保留欠薪凭证")
-    await walk.press("Control+Enter")
+    await walk.write("e", "已受理，请保留欠薪凭证")
     assert await WarmMessage.exists(request_id=claimed, author_kind="staff", content="已受理，请保留欠薪凭证")
 
     # 5. What a filter shows, exported: the same rows, the header frozen.
