@@ -97,9 +97,10 @@ async def test_a_caseworkers_morning(
     org = where.org
     await reasons.add(StaffScope(org_id=org.id, sees_everything=True), org.id, "reject", PRESET, TEST_ACTOR)
     # Oldest first, as the desk's queue lists them: one overdue, one resubmitted, two fresh.
-    applications = await aged_applications(api, org, [4, 2.5, 1, 0.5], consents=1)
+    applications = await aged_applications(api, org, [4, 2, 1, 0.5], consents=1)
     overdue, resubmitted, fresh, newest = (made[2] for made in applications)
     await _resubmitted(api, where.caseworker, applications[1][0], resubmitted)
+    # (resubmitting dates it anew: back to its place in the queue)
     await Enrolment.filter(id=resubmitted).update(submitted_at=now() - timedelta(days=2))
     caseworker = await make_staff(org)
     name = unique("周")[:8]
