@@ -16,7 +16,9 @@ ALL; UNLISTEN *; RESET ALL`): one more round trip per statement, half of what Po
   transaction it was not part of. Outside a request (job runner, dispatcher, commands) every
   statement takes a pool connection, as before.
 
-Selected by `server.db.connection_config` for PostgreSQL URLs.
+The wait for a pooled connection stays bounded as in server/postgres_backend.py, which this builds on.
+
+Selected by `server.db.connection_config` for PostgreSQL URLs (not with PgBouncer).
 """
 
 from __future__ import annotations
@@ -28,10 +30,12 @@ from contextvars import ContextVar
 from typing import Any
 
 import asyncpg
-from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
+from tortoise.backends.asyncpg.client import TransactionWrapper
 from tortoise.backends.base.client import TransactionContext
 from tortoise.connection import get_connections
 from tortoise.exceptions import TransactionManagementError
+
+from server.postgres_backend import BoundedPostgresClient
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
@@ -155,9 +159,9 @@ class _HeldTransaction(TransactionContext):
             await self.held.done_with()
 
 
-class RequestConnectionClient(AsyncpgDBClient):
+class RequestConnectionClient(BoundedPostgresClient):
     async def create_pool(self, **kwargs: Any) -> asyncpg.Pool:
-        return await asyncpg.create_pool(None, reset=_keep_session, **kwargs)
+        return await super().create_pool(reset=_keep_session, **kwargs)
 
     async def ensure_pool(self) -> None:
         if not self._pool:

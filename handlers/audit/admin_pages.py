@@ -29,6 +29,7 @@ from models.appeals.machine import MACHINE as APPEAL_MACHINE
 from models.audit import ACTION_LABELS, ACTOR_KIND_LABELS, OBJECT_LABELS, AuditEntry, action_label, object_label
 from models.enrolment.machine import MACHINE as ENROLMENT_MACHINE
 from models.enterprises.tables import ENTERPRISE_STATUS_LABELS
+from models.kernel.assignment import ASSIGNEE_KIND_LABELS
 from models.kernel.permissions import Permission
 from models.membership.machine import CHANGE_MACHINE
 from models.notifications.broadcasts import BROADCAST_MACHINE
@@ -85,6 +86,7 @@ FIELD_LABELS = {
     "starts_on": "开始日期",
     "ends_on": "结束日期",
     "assignee": "承办人",
+    "assignee_kind": "承办人类型",
     "respond_by": "答复期限",
     "titles": "荣誉称号",
     "industries": "行业",
@@ -98,6 +100,9 @@ FIELD_LABELS = {
     "id_number": "身份证号",
     "phone": "手机号",
 }
+
+# Fields whose values are codes, shown by their labels.
+CODE_LABELS: dict[str, Mapping[str, str]] = {"role": STAFF_ROLE_LABELS, "assignee_kind": ASSIGNEE_KIND_LABELS}
 
 
 @dataclass(frozen=True)
@@ -125,8 +130,8 @@ def _text(value: Any, field: str, object_type: str) -> str:
         return "是" if value else "否"
     if field == "status" and isinstance(value, str):
         return STATUS_LABELS.get(object_type, {}).get(value, value)
-    if field == "role" and isinstance(value, str):
-        return STAFF_ROLE_LABELS.get(value, value)
+    if field in CODE_LABELS and isinstance(value, str):
+        return CODE_LABELS[field].get(value, value)
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
     return str(value)

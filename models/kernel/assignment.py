@@ -36,6 +36,9 @@ class AssigneeKind(StrEnum):
     EXPERT = "expert"
 
 
+ASSIGNEE_KIND_LABELS = {AssigneeKind.STAFF: "工作人员", AssigneeKind.EXPERT: "专家"}
+
+
 class AssignmentState(StrEnum):
     OFFERED = "offered"
     ACTIVE = "active"

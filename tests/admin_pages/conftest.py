@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -39,7 +40,9 @@ async def browser(chromium_path: str) -> AsyncIterator[Browser]:
         await launched.close()
 
 
-DESK_SCREEN = {"viewport": {"width": 1366, "height": 768}, "locale": "zh-CN", "accept_downloads": True}
+# The caseworkers' screens: a desk at 1366×768 and a tablet held upright.
+VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "tablet": {"width": 768, "height": 1024}}
+DESK_SCREEN = {"viewport": VIEWPORTS["desktop"], "locale": "zh-CN", "accept_downloads": True}
 
 
 @pytest.fixture
@@ -87,3 +90,19 @@ async def accessibility_problems(page: Page) -> list[str]:
         if violation["impact"] in SEVERE
         for node in violation["nodes"]
     ]
+
+
+async def list_total(page: Page) -> int:
+    """The row count a list page states in its pager ("共 N 条")."""
+    return int(re.search(r"共 (\d+) 条", await page.inner_text("nav.pager")).group(1))  # type: ignore[union-attr]
+
+
+async def desk_cards(page: Page) -> dict[str, tuple[int, str]]:
+    """The desk's queue cards on the page: label -> (count shown, the list it links to)."""
+    cards = page.locator("main a.queue")
+    found = {}
+    for index in range(await cards.count()):
+        card = cards.nth(index)
+        label = await card.locator("span").inner_text()
+        found[label] = (int(await card.locator("strong").inner_text()), await card.get_attribute("href") or "")
+    return found

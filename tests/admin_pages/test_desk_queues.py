@@ -5,8 +5,8 @@ essentials with JavaScript off."""
 
 from __future__ import annotations
 
+import asyncio
 import io
-import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
@@ -24,27 +24,13 @@ from models.orgs import Org
 from models.scope import StaffScope
 from models.warm_requests.actions import assign
 from server.clock import now
-from tests.admin_pages.conftest import log_in
+from tests.admin_pages.conftest import desk_cards, list_total, log_in
 from tests.factories.appeals import file_appeal
 from tests.factories.common import STAFF_PASSWORD, login_worker, unique
-from tests.factories.enrolment import applicant
+from tests.factories.enrolment import aged_applications
 from tests.factories.service_orders import placed_order, union
 from tests.factories.unions import demo_org, make_org, make_staff
 from tests.factories.warm_requests import help_request
-
-
-async def _applications(api: httpx.AsyncClient, org: Org, ages_in_days: list[float]) -> list[int]:
-    """Pending applications to `org`, submitted that many days ago."""
-    ids = []
-    for days in ages_in_days:
-        _, _, enrolment_id = await applicant(api, org_name=org.name, consents=0, real_name=unique("申请人")[:10])
-        await Enrolment.filter(id=enrolment_id).update(submitted_at=now() - timedelta(days=days))
-        ids.append(enrolment_id)
-    return ids
-
-
-async def _total(page: Page) -> int:
-    return int(re.search(r"共 (\d+) 条", await page.inner_text("nav.pager")).group(1))  # type: ignore[union-attr]
 
 
 async def _caseworker(page: Page, org: Org) -> StaffAccount:
@@ -58,7 +44,7 @@ async def test_every_desk_card_counts_what_its_list_shows(
 ) -> None:
     where = await union(api)
     org = where.org
-    await _applications(api, org, [0.1, 1, 4, 5])
+    await aged_applications(api, org, [0.1, 1, 4, 5])
     page = await context.new_page()
     staff = await _caseworker(page, org)
     actor, scope = Actor("staff", staff.id, staff.display_name), StaffScope(org_id=org.id, sees_everything=False)
@@ -78,12 +64,7 @@ async def test_every_desk_card_counts_what_its_list_shows(
 
     await page.goto("/admin/")
     await page.screenshot(path=screenshots / "desk-queues.png", full_page=True)
-    cards = page.locator("main a.queue")
-    found = {}
-    for index in range(await cards.count()):
-        card = cards.nth(index)
-        label = await card.locator("span").inner_text()
-        found[label] = (int(await card.locator("strong").inner_text()), await card.get_attribute("href"))
+    found = await desk_cards(page)
     expected = {
         "待审核入会申请": 4,
         "超过 3 天未审核": 2,
@@ -98,7 +79,7 @@ async def test_every_desk_card_counts_what_its_list_shows(
     assert {label: found[label][0] for label in expected} == expected
     for label, (count, href) in found.items():
         await page.goto(href)
-        assert await _total(page) == count, (label, href)
+        assert await list_total(page) == count, (label, href)
 
     # The overdue list shows each row's age, past its due time.
     await page.goto(found["超过 3 天未审核"][1])
@@ -109,9 +90,10 @@ async def test_every_desk_card_counts_what_its_list_shows(
 
 async def test_work_through_a_queue_to_its_end(api: httpx.AsyncClient, context: BrowserContext) -> None:
     org = await make_org(await demo_org("中山市总工会"), name=unique("审核工会"))
-    newest, middle, oldest = await _applications(api, org, [1, 2, 3])
+    newest, middle, oldest = [made[2] for made in await aged_applications(api, org, [1, 2, 3])]
     page = await context.new_page()
     await _caseworker(page, org)
+    page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))  # each decision asks first
     listing = f"/admin/enrolments?queue=pending&org_id={org.id}&sort=submitted_at"
     await page.goto(listing)
     assert "只显示" in await page.inner_text("main") and org.name in await page.inner_text(".scoped")
@@ -144,7 +126,7 @@ async def test_work_through_a_queue_to_its_end(api: httpx.AsyncClient, context: 
     await page.fill("form[action$='/reject'] textarea", "不在本会服务范围")
     await page.click("form[action$='/reject'] button")
     await page.wait_for_selector("text=这个队列已全部办理完毕")
-    assert urlsplit(page.url).path == "/admin/enrolments" and await _total(page) == 0
+    assert urlsplit(page.url).path == "/admin/enrolments" and await list_total(page) == 0
     statuses = dict(await Enrolment.filter(id__in=[oldest, middle, newest]).values_list("id", "status"))
     assert statuses == {oldest: "approved", middle: "returned", newest: "rejected"}
 
@@ -158,7 +140,7 @@ async def test_batch_decisions_name_the_count(
     api: httpx.AsyncClient, context: BrowserContext, screenshots: Path
 ) -> None:
     org = await make_org(await demo_org("中山市总工会"), name=unique("批量工会"))
-    first, second, third = await _applications(api, org, [1, 2, 3])
+    first, second, third = [made[2] for made in await aged_applications(api, org, [1, 2, 3])]
     page = await context.new_page()
     await _caseworker(page, org)
     await page.goto(f"/admin/enrolments?queue=pending&org_id={org.id}")
@@ -188,7 +170,7 @@ async def test_saved_filters_are_the_caseworkers_own(
     api: httpx.AsyncClient, browser: Browser, stack, context: BrowserContext
 ) -> None:
     org = await make_org(await demo_org("中山市总工会"), name=unique("筛选工会"))
-    await _applications(api, org, [4])
+    await aged_applications(api, org, [4])
     page = await context.new_page()
     staff = await _caseworker(page, org)
     await page.goto(f"/admin/enrolments?queue=overdue&org_id={org.id}&page=1")
@@ -202,7 +184,7 @@ async def test_saved_filters_are_the_caseworkers_own(
     await page.goto("/admin/")
     await page.click("section[aria-label=我的筛选] a:has-text('本会超期')")
     await page.wait_for_load_state()
-    assert await _total(page) == 1 and "queue=overdue" in page.url
+    assert await list_total(page) == 1 and "queue=overdue" in page.url
 
     other = await browser.new_context(base_url=stack.base_url)
     stranger = await other.new_page()
@@ -227,7 +209,7 @@ async def test_saved_filters_are_the_caseworkers_own(
 
 async def test_the_essentials_without_javascript(api: httpx.AsyncClient, no_script: BrowserContext) -> None:
     org = await make_org(await demo_org("中山市总工会"), name=unique("无脚本工会"))
-    ids = await _applications(api, org, [1 + day / 10 for day in range(22)])
+    ids = [made[2] for made in await aged_applications(api, org, [1 + day / 10 for day in range(22)])]
     page = await no_script.new_page()
     await _caseworker(page, org)
     await page.goto(f"/admin/enrolments?org_id={org.id}")
@@ -235,18 +217,18 @@ async def test_the_essentials_without_javascript(api: httpx.AsyncClient, no_scri
     await page.select_option("select[name=sort]", "submitted_at")
     await page.click("form.filters button[type=submit]")
     await page.wait_for_load_state()
-    assert await _total(page) == 22
+    assert await list_total(page) == 22
     next_page = await page.get_attribute("nav.pager a[rel=next]", "href")
-    assert parse_qs(urlsplit(next_page).query) == {  # type: ignore[arg-type]
+    assert parse_qs(urlsplit(next_page).query) == {
         "org_id": [str(org.id)],
         "queue": ["pending"],
         "sort": ["submitted_at"],
         "page": ["2"],
     }
     export_url = await page.get_attribute("a:has-text('导出 Excel')", "href")
-    export = parse_qs(urlsplit(export_url).query)  # type: ignore[arg-type]
+    export = parse_qs(urlsplit(export_url).query)
     assert export["queue"] == ["pending"] and export["org_id"] == [str(org.id)] and "page" not in export
-    sheet = load_workbook(io.BytesIO(await (await page.request.get(export_url)).body())).active  # type: ignore[arg-type]
+    sheet = load_workbook(io.BytesIO(await (await page.request.get(export_url)).body())).active
     assert sheet.max_row == 1 + 22  # the header and every row the filter shows, not one page
 
     # A batch with nothing selected: refused by the server, nothing changes.
@@ -270,7 +252,7 @@ async def test_the_essentials_without_javascript(api: httpx.AsyncClient, no_scri
 
 async def test_prev_and_next_follow_the_list_through_ties(api: httpx.AsyncClient, context: BrowserContext) -> None:
     org = await make_org(await demo_org("中山市总工会"), name=unique("顺序工会"))
-    ids = await _applications(api, org, [2, 1, 1, 1])
+    ids = [made[2] for made in await aged_applications(api, org, [2, 1, 1, 1])]
     same = await Enrolment.get(id=ids[1])
     await Enrolment.filter(id__in=ids[1:]).update(submitted_at=same.submitted_at)  # three at one instant
     page = await context.new_page()
@@ -278,7 +260,7 @@ async def test_prev_and_next_follow_the_list_through_ties(api: httpx.AsyncClient
     for sort in ("submitted_at", "-submitted_at", "name"):
         await page.goto(f"/admin/enrolments?queue=pending&org_id={org.id}&sort={sort}")
         links = page.locator("table.list tbody td:nth-child(2) a")
-        listed = [urlsplit(await links.nth(i).get_attribute("href")).path for i in range(await links.count())]  # type: ignore[arg-type]
+        listed = [urlsplit(await links.nth(i).get_attribute("href")).path for i in range(await links.count())]
         assert len(listed) == 4
         await links.first.click()
         await page.wait_for_load_state()

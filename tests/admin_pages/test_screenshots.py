@@ -17,7 +17,7 @@ from models.accounts import StaffRole
 from models.membership.tables import Membership
 from models.notifications.tables import Broadcast
 from models.service_orders.tables import OrderStatus
-from tests.admin_pages.conftest import accessibility_problems, log_in
+from tests.admin_pages.conftest import VIEWPORTS, accessibility_problems, log_in
 from tests.factories.appeals import file_appeal
 from tests.factories.common import STAFF_PASSWORD, bearer, login_staff
 from tests.factories.enrolment import applicant
@@ -28,8 +28,6 @@ from tests.factories.unions import demo_org, make_staff
 from tests.factories.warm_requests import help_request
 
 pytestmark = pytest.mark.usefixtures("dispatcher")
-
-VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "tablet": {"width": 768, "height": 1024}}
 
 # Labels, buttons and dates that have broken over more than one line: the line boxes of their
 # text, counted from the rectangles the browser laid it out in.

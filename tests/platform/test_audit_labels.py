@@ -70,7 +70,7 @@ def _machines() -> list[StateMachine]:
 KNOWN_INDIRECT = {
     "models/stations/actions.py",  # action = "station.activate" if active else "station.deactivate"
     "models/kernel/machine.py",
-    "models/unions/reasons.py",  # its _audit helper passes the action on; its callers are scanned
+    "models/unions/reasons.py",  # record(actor, action, ...) inside its _audit, whose callers are read
 }
 
 

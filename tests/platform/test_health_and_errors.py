@@ -54,7 +54,8 @@ def test_readiness_fails_when_redis_is_down(stack, tmp_path) -> None:
         wait_until_answering(f"{url}/healthz", server.process)
         answer = httpx.get(f"{url}/readyz", timeout=10)
         assert answer.status_code == 503
-        assert answer.json()["checks"] == {"serving": True, "database": True, "redis": False}
+        checks = answer.json()["checks"]
+        assert (checks["database"], checks["redis"]) == (True, False)
     finally:
         server.stop()
 

@@ -28,6 +28,7 @@ FOUNDATION = {
     "server.auth.rate_limits",
     "server.shared_state",
     "server.pg_backend",
+    "server.postgres_backend",
 }
 # The server's composition root: it builds the app and the processes and may import anything.
 COMPOSITION = {"server.app", "server.__main__", "server.dispatcher", "server.jobs", "server.demo", "server.db"}
