@@ -9,6 +9,7 @@ from datetime import datetime
 
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
 from models.audit import Actor, record
 from models.errors import Invalid
@@ -76,33 +77,36 @@ async def set_policy(
     request_type(code)
     if not 1 <= first_response_minutes <= resolution_minutes <= MAX_TARGET_MINUTES:
         raise Invalid("sla.targets", "时限须为正数，且首次响应时限不超过办结时限", {"field": "first_response_minutes"})
-    before = await SlaPolicy.get_or_none(org_id=org_id, request_type=code)
-    values = {
-        "calendar": calendar,
-        "first_response_minutes": first_response_minutes,
-        "resolution_minutes": resolution_minutes,
-    }
-    policy, _ = await SlaPolicy.update_or_create(defaults=values, org_id=org_id, request_type=code)
-    await record(
-        actor,
-        "sla.policy_set",
-        object_type="sla_policy",
-        object_id=policy.id,
-        org_id=org_id,
-        before={
-            "calendar": before.calendar.value,
-            "first": before.first_response_minutes,
-            "resolution": before.resolution_minutes,
+    # The change and its audit entry commit or fail together; the old values are read under lock so
+    # that two admins saving at once each audit what they replaced.
+    async with in_transaction():
+        before = await SlaPolicy.filter(org_id=org_id, request_type=code).select_for_update().first()
+        values = {
+            "calendar": calendar,
+            "first_response_minutes": first_response_minutes,
+            "resolution_minutes": resolution_minutes,
         }
-        if before
-        else None,
-        after={
-            "request_type": code,
-            "calendar": calendar.value,
-            "first": first_response_minutes,
-            "resolution": resolution_minutes,
-        },
-    )
+        policy, _ = await SlaPolicy.update_or_create(defaults=values, org_id=org_id, request_type=code)
+        await record(
+            actor,
+            "sla.policy_set",
+            object_type="sla_policy",
+            object_id=policy.id,
+            org_id=org_id,
+            before={
+                "calendar": before.calendar.value,
+                "first": before.first_response_minutes,
+                "resolution": before.resolution_minutes,
+            }
+            if before
+            else None,
+            after={
+                "request_type": code,
+                "calendar": calendar.value,
+                "first": first_response_minutes,
+                "resolution": resolution_minutes,
+            },
+        )
     return policy
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from models.accounts import StaffRole
+from models.audit import AuditEntry
 from models.kernel.history import history_of
 from models.notifications.tables import Notification
 from models.warm_requests.tables import WarmRequest
@@ -168,3 +169,9 @@ async def test_sla_policies_nearest_up_the_tree(api: httpx.AsyncClient) -> None:
     assert_error(
         await api.put("/api/v1/admin/sla-policies", json=elsewhere, headers=bearer(admin)), 404, "org.not_found"
     )
+    # Each save is audited with what it replaced; refused ones leave no entry.
+    changed = {**policy, "resolution_minutes": 900}
+    assert (await api.put("/api/v1/admin/sla-policies", json=changed, headers=bearer(admin))).status_code == 200
+    entries = await AuditEntry.filter(action="sla.policy_set", org_id=city.id).order_by("id")
+    assert [entry.before for entry in entries] == [None, {"calendar": "24x7", "first": 30, "resolution": 600}]
+    assert entries[1].after["resolution"] == 900
