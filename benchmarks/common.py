@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import shutil
 import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from redis.asyncio import Redis
@@ -27,6 +29,23 @@ from tests.harness import (
 
 class BenchmarkError(RuntimeError):
     """Something broke: the run's figures cannot be trusted."""
+
+
+def run_or_serve(
+    args: argparse.Namespace,
+    run: Callable[[argparse.Namespace], None],
+    serve_baseline: Callable[[int, str], None],
+) -> None:
+    """A benchmark's entry point: the bare side's own process when `--serve-baseline` names its
+    port and database, else the run, which exits 1 (not a traceback) when something broke."""
+    if args.serve_baseline:
+        serve_baseline(int(args.serve_baseline[0]), args.serve_baseline[1])
+        return
+    try:
+        run(args)
+    except BenchmarkError as exc:
+        print(f"benchmark broke: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 def asyncpg_url(url: str) -> str:

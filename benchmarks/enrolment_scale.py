@@ -36,7 +36,7 @@ import httpx
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, json
 
-from benchmarks.common import BenchmarkError, asyncpg_url, forget_redis_keys, start_baseline
+from benchmarks.common import BenchmarkError, asyncpg_url, forget_redis_keys, run_or_serve, start_baseline
 from models.orgs import OrgType
 from models.profiles.identity import id_check_char, mask_id_number
 from models.profiles.tables import ID_CONTEXT
@@ -1032,14 +1032,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep-database", action="store_true", help="leave the database behind, to investigate")
     parser.add_argument("--serve-baseline", nargs=2, metavar=("PORT", "DATABASE_URL"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.serve_baseline:
-        serve_baseline(int(args.serve_baseline[0]), args.serve_baseline[1])
-        return
-    try:
-        run(args)
-    except BenchmarkError as exc:
-        print(f"benchmark broke: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
+    run_or_serve(args, run, serve_baseline)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ import json
 import os
 import random
 import statistics
-import sys
 import time
 import uuid
 from collections.abc import Mapping
@@ -40,7 +39,7 @@ from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from benchmarks.common import BenchmarkRun, asyncpg_url
+from benchmarks.common import BenchmarkRun, asyncpg_url, run_or_serve
 from benchmarks.enrolment_scale import (
     DEFAULT_DATABASE_URL,
     DEFAULT_REDIS_URL,
@@ -765,14 +764,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep-database", action="store_true")
     parser.add_argument("--serve-baseline", nargs=2, metavar=("PORT", "DATABASE_URL"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.serve_baseline:
-        serve_baseline(int(args.serve_baseline[0]), args.serve_baseline[1])
-        return
-    try:
-        run(args)
-    except BenchmarkError as exc:
-        print(f"benchmark broke: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
+    run_or_serve(args, run, serve_baseline)
 
 
 if __name__ == "__main__":
