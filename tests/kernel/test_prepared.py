@@ -1,0 +1,106 @@
+"""Prepared queries answer what the query sets they stand for answer, for each call's own values,
+on the connection the query set would use, and refuse shapes they cannot keep."""
+
+from __future__ import annotations
+
+import pytest
+from tortoise.expressions import Subquery
+from tortoise.functions import Count
+from tortoise.transactions import in_transaction
+
+from models.kernel.prepared import Prepared, PreparedGet
+from models.orgs import Org, OrgClosure, OrgType
+from tests.factories.common import unique
+from tests.factories.unions import demo_org, make_org
+
+CITY = "中山市总工会"
+
+
+def _children(parent_id: int | None, limit: int) -> object:
+    return Org.filter(parent_id=parent_id).order_by("id").limit(limit)
+
+
+CHILDREN = Prepared(_children)
+ANCESTORS = Prepared(
+    lambda org_id: Org.filter(id__in=Subquery(OrgClosure.filter(descendant_id=org_id).values("ancestor_id"))).order_by(
+        "depth"
+    )
+)
+CHILD_COUNTS = Prepared(
+    lambda ids: (
+        Org.filter(parent_id__in=ids)
+        .annotate(count=Count("id"))
+        .group_by("parent_id")
+        .values_list("parent_id", "count")
+    )
+)
+BY_TYPE_COUNT = Prepared(
+    lambda parent_id, org_type, accepts: Org.filter(
+        parent_id=parent_id, org_type=org_type, accepts_members=accepts
+    ).count()
+)
+NAMED = Prepared(lambda name: Org.get_or_none(name=name))
+BY_NAME = PreparedGet(Org, "name", "parent")
+
+
+async def test_answers_as_the_query_set_for_each_calls_values() -> None:
+    city = await demo_org(CITY)
+    first = await make_org(city)
+    second = await make_org(city)
+    grand = await make_org(first)
+    for parent in (city, first, second):
+        expected = await _children(parent.id, 50)
+        found = await CHILDREN(parent.id, 50)
+        assert [(o.id, o.name, o.depth, o.created_at) for o in found] == [
+            (o.id, o.name, o.depth, o.created_at) for o in expected
+        ]
+    assert [o.id for o in await CHILDREN(first.id, 1)] == [grand.id]
+    assert await CHILDREN(second.id, 5) == []
+    assert [o.id for o in await ANCESTORS(grand.id)][-3:] == [city.id, first.id, grand.id]
+    assert (await NAMED(second.name)).id == second.id  # type: ignore[union-attr]
+    assert await NAMED(unique("没有这个工会")) is None
+    found = await BY_NAME.get_or_none(grand.name)
+    assert found is not None and found.parent.name == first.name  # select_related came along
+
+
+async def test_none_bools_enums_and_list_lengths_are_shapes_of_their_own() -> None:
+    city = await demo_org(CITY)
+    roots = await CHILDREN(None, 100)
+    assert roots and all(org.parent_id is None for org in roots)
+    parent = await make_org(city)
+    await make_org(parent, org_type=OrgType.ENTERPRISE, accepts_members=True)
+    await make_org(parent, org_type=OrgType.ENTERPRISE, accepts_members=False)
+    await make_org(parent, org_type=OrgType.PARK, accepts_members=True)
+    assert await BY_TYPE_COUNT(parent.id, OrgType.ENTERPRISE, True) == 1
+    assert await BY_TYPE_COUNT(parent.id, OrgType.ENTERPRISE, False) == 1
+    assert await BY_TYPE_COUNT(parent.id, OrgType.PARK, True) == 1
+    assert await BY_TYPE_COUNT(parent.id, OrgType.PARK, False) == 0
+    other = await make_org(city)
+    await make_org(other)
+    assert dict(await CHILD_COUNTS([parent.id])) == {parent.id: 3}
+    assert dict(await CHILD_COUNTS([parent.id, other.id])) == {parent.id: 3, other.id: 1}
+    assert await CHILD_COUNTS([]) == []
+    # Longer than the longest prepared list: run as the query set, same answer.
+    many = [parent.id, other.id, *range(10**12, 10**12 + 150)]
+    assert dict(await CHILD_COUNTS(many)) == {parent.id: 3, other.id: 1}
+
+
+async def test_runs_inside_the_transaction_it_is_called_in() -> None:
+    city = await demo_org(CITY)
+    parent = await make_org(city)
+    with pytest.raises(RuntimeError):
+        async with in_transaction():
+            await make_org(parent)
+            # Only the transaction's own connection sees the child it has not committed yet.
+            assert len(await CHILDREN(parent.id, 10)) == 1
+            raise RuntimeError("roll back")
+    assert await CHILDREN(parent.id, 10) == []
+
+
+async def test_a_value_rewritten_before_it_reaches_sql_is_refused() -> None:
+    searching = Prepared(lambda text: Org.filter(name__icontains=text))
+    with pytest.raises(TypeError, match="not a value as given"):
+        await searching("中山")
+    paged_count = Prepared(lambda parent_id: Org.filter(parent_id=parent_id).offset(5).count())
+    with pytest.raises(TypeError, match="limit or an offset"):
+        await paged_count(1)
