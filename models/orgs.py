@@ -9,6 +9,7 @@ collation-dependent path prefix.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from tortoise import fields
@@ -18,6 +19,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from models.kernel.prepared import Prepared
 from models.scoping import Scoping
 
 
@@ -126,22 +128,37 @@ async def is_within(root_id: int, org_id: int) -> bool:
     return await OrgClosure.exists(ancestor_id=root_id, descendant_id=org_id)
 
 
+_ANCESTORS: Prepared[list[Org]] = Prepared(
+    lambda org_id: Org.filter(id__in=Subquery(OrgClosure.filter(descendant_id=org_id).values("ancestor_id"))).order_by(
+        "depth"
+    )
+)
+_CHILD_COUNTS: Prepared[list[tuple[int, int]]] = Prepared(
+    lambda org_ids: (
+        Org.filter(parent_id__in=org_ids)
+        .annotate(count=Count("id"))
+        .group_by("parent_id")
+        .values_list("parent_id", "count")
+    )
+)
+_NAMES: Prepared[list[tuple[int, str]]] = Prepared(lambda org_ids: Org.filter(id__in=org_ids).values_list("id", "name"))
+
+
 async def ancestors(org_id: int) -> list[Org]:
     """From the root down to the org itself."""
-    ids = OrgClosure.filter(descendant_id=org_id).values("ancestor_id")
-    return await Org.filter(id__in=Subquery(ids)).order_by("depth")
+    return await _ANCESTORS(org_id)
 
 
 async def child_counts(org_ids: list[int]) -> dict[int, int]:
     if not org_ids:
         return {}
-    rows = (
-        await Org.filter(parent_id__in=org_ids)
-        .annotate(count=Count("id"))
-        .group_by("parent_id")
-        .values_list("parent_id", "count")
-    )
-    return {parent_id: count for parent_id, count in rows}
+    return dict(await _CHILD_COUNTS(org_ids))
+
+
+async def org_names(org_ids: Iterable[int | None]) -> dict[int, str]:
+    """Each org's name by id (None, for a case without an org, is skipped)."""
+    wanted = sorted({org_id for org_id in org_ids if org_id is not None})
+    return dict(await _NAMES(wanted)) if wanted else {}
 
 
 async def browse(

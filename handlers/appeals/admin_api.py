@@ -9,11 +9,12 @@ from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from handlers.appeals.shapes import AdminAppealOut, AdminAppealPage, admin_appeal_out, org_names
+from handlers.appeals.shapes import AdminAppealOut, AdminAppealPage, admin_appeal_out
 from models.appeals import actions, queries
 from models.appeals.tables import CONTENT_MAX, Appeal, AppealStatus
 from models.catalogue import APPEAL_TOPICS, PLATFORMS
 from models.kernel.permissions import Permission
+from models.orgs import org_names
 from server.auth.guards import staff_required
 from server.http import BoundedDate, DbId, PageQuery, Shape, documented, parse_body, parse_query, respond
 

@@ -8,7 +8,6 @@ from collections.abc import Awaitable
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
-from handlers.appeals.shapes import org_names
 from handlers.desk.queues import APPEALS
 from handlers.pages import form_value, listing, optional_date, page_guard, render, with_query
 from models.appeals import actions, queries
@@ -17,6 +16,7 @@ from models.catalogue import APPEAL_TOPICS, PLATFORMS
 from models.desk.saved_filters import saved_by
 from models.errors import DomainError
 from models.kernel.permissions import Permission
+from models.orgs import org_names
 from server.clock import now
 
 bp = Blueprint("admin_pages_appeals")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from models.appeals.queries import Filer
 from models.appeals.tables import STATUS_LABELS, Appeal, AppealReply, AppealStatus
 from models.catalogue import APPEAL_TOPICS, PLATFORMS
-from models.orgs import Org
 from server.http import LocalTime, Shape
 
 
@@ -94,7 +93,3 @@ def admin_appeal_out(
         **_base(appeal, org_names, replies),  # type: ignore[arg-type]
         filer=FilerOut(name=filer.name, phone=filer.phone) if filer else None,
     )
-
-
-async def org_names(org_ids: set[int]) -> dict[int, str]:
-    return dict(await Org.filter(id__in=list(org_ids)).values_list("id", "name"))

@@ -6,9 +6,10 @@ from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from handlers.appeals.shapes import AppealOut, AppealPage, appeal_out, org_names
+from handlers.appeals.shapes import AppealOut, AppealPage, appeal_out
 from models.appeals import actions, queries
 from models.appeals.tables import CONTENT_MAX, EMPLOYER_MAX, AppealStatus
+from models.orgs import org_names
 from server.auth.guards import worker_required
 from server.http import DbId, PageQuery, Shape, documented, parse_body, parse_query, respond
 from server.idempotency import idempotent

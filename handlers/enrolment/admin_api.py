@@ -8,11 +8,12 @@ from pydantic import Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from handlers.enrolment.shapes import EnrolmentDetail, EnrolmentOut, enrolment_detail, enrolment_out, org_names
+from handlers.enrolment.shapes import EnrolmentDetail, EnrolmentOut, enrolment_detail, enrolment_out
 from models.enrolment import actions, queries, tables
 from models.enrolment.queries import EnrolmentQueue
 from models.enrolment.tables import EnrolmentStatus
 from models.kernel.permissions import Permission
+from models.orgs import org_names
 from models.profiles.search import person_match
 from server.auth.guards import staff_required
 from server.clock import now

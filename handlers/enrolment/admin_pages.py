@@ -30,7 +30,7 @@ from models.enrolment.tables import STATUS_LABELS, Enrolment, EnrolmentStatus
 from models.errors import DomainError, NotFound
 from models.kernel.history import history_of, names_for
 from models.kernel.permissions import Permission
-from models.orgs import Org
+from models.orgs import Org, org_names
 from models.profiles.identity import is_ascii_digits, mask_phone
 from models.unions.reasons import ReasonKind, reasons_for
 from server.clock import now
@@ -39,7 +39,7 @@ bp = Blueprint("admin_pages_enrolments")
 
 
 async def _org_names(ids: set[int]) -> dict[int, str]:
-    return dict(await Org.filter(id__in=list(ids)).values_list("id", "name"))
+    return await org_names(ids)
 
 
 @bp.get("/enrolments")

@@ -6,7 +6,7 @@ from models.enrolment import queries
 from models.enrolment.machine import MACHINE
 from models.enrolment.tables import STATUS_LABELS, Enrolment, EnrolmentStatus
 from models.kernel.history import history_of
-from models.orgs import Org
+from models.orgs import org_names
 from models.profiles.identity import mask_phone
 from server.http import LocalTime, Shape
 
@@ -69,10 +69,6 @@ def enrolment_out(enrolment: Enrolment, org_name: str) -> EnrolmentOut:
         submitted_at=enrolment.submitted_at,
         decided_at=enrolment.decided_at,
     )
-
-
-async def org_names(org_ids: set[int]) -> dict[int, str]:
-    return dict(await Org.filter(id__in=list(org_ids)).values_list("id", "name"))
 
 
 async def enrolment_detail(enrolment: Enrolment) -> EnrolmentDetail:

@@ -15,7 +15,7 @@ from models.enterprises.queries import contacts_of, staff_enterprises
 from models.enterprises.tables import ENTERPRISE_STATUS_LABELS, Enterprise, EnterpriseStatus
 from models.errors import DomainError
 from models.kernel.permissions import Permission
-from models.orgs import Org
+from models.orgs import Org, org_names
 from models.profiles.identity import mask_phone
 from server.clock import now
 
@@ -29,7 +29,7 @@ async def enterprise_list(request: Request) -> HTTPResponse:
     status = EnterpriseStatus(chosen["status"]) if chosen["status"] in set(EnterpriseStatus) else None
     query = staff_enterprises(request.ctx.scope, status=status, q=chosen["q"])
     page_of = await listing(request, query.order_by("-id"))
-    names = dict(await Org.filter(id__in=list({e.org_id for e in page_of["items"]})).values_list("id", "name"))
+    names = await org_names({e.org_id for e in page_of["items"]})
     return render(
         request,
         "admin/enterprises.html",

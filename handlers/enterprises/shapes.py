@@ -7,7 +7,7 @@ from pydantic import Field
 from models.catalogue import INDUSTRIES
 from models.enterprises.queries import ContactView
 from models.enterprises.tables import ENTERPRISE_STATUS_LABELS, Enterprise, EnterpriseStatus
-from models.orgs import Org
+from models.orgs import org_names
 from server.http import LocalTime, Shape
 
 
@@ -40,7 +40,7 @@ class ContactOut(Shape):
 
 
 async def enterprises_out(enterprises: list[Enterprise]) -> list[EnterpriseOut]:
-    names = dict(await Org.filter(id__in=list({e.org_id for e in enterprises})).values_list("id", "name"))
+    names = await org_names({e.org_id for e in enterprises})
     return [
         EnterpriseOut(
             id=e.id,

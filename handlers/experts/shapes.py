@@ -6,7 +6,7 @@ from pydantic import Field
 
 from models.catalogue import EXPERT_TITLES, INDUSTRIES, SKILLS
 from models.experts.tables import Expert
-from models.orgs import Org
+from models.orgs import org_names
 from server.http import LocalTime, Shape
 
 
@@ -58,7 +58,7 @@ def _labelled(codes: list[str], choices: dict[str, str]) -> list[Labelled]:
 
 async def experts_out(experts: list[Expert]) -> list[ExpertOut]:
     org_ids = {e.org_id for e in experts} | {region for e in experts for region in e.regions}
-    names = dict(await Org.filter(id__in=list(org_ids)).values_list("id", "name"))
+    names = await org_names(org_ids)
     return [
         ExpertOut(
             id=e.id,

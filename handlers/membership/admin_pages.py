@@ -23,7 +23,7 @@ from models.desk.saved_filters import saved_by
 from models.kernel.permissions import Permission
 from models.membership.queries import MemberFilter, member_list
 from models.membership.tables import MEMBERSHIP_STATUS_LABELS, Membership, MembershipChange, MembershipStatus
-from models.orgs import Org
+from models.orgs import Org, org_names
 from models.profiles.identity import mask_phone
 from models.profiles.search import person_match
 
@@ -57,7 +57,7 @@ async def member_page(request: Request) -> HTTPResponse:
     chosen, query, total = await _filtered(request)
     page_of = await listing(request, query, total)
     items = page_of["items"]
-    names = dict(await Org.filter(id__in=list({m.org_id for m in items})).values_list("id", "name"))
+    names = await org_names({m.org_id for m in items})
     return render(
         request,
         "admin/members.html",
@@ -85,7 +85,7 @@ async def member_page(request: Request) -> HTTPResponse:
 async def member_export(request: Request) -> HTTPResponse:
     _, query, _ = await _filtered(request)
     items = await query.limit(EXPORT_ROW_LIMIT)
-    names = dict(await Org.filter(id__in=list({m.org_id for m in items})).values_list("id", "name"))
+    names = await org_names({m.org_id for m in items})
     rows = (
         [
             m.member_no,
@@ -112,7 +112,7 @@ async def member_detail(request: Request, member_id: int) -> HTTPResponse:
     org = await Org.get(id=member.org_id)
     scope = request.ctx.scope
     history = await scope.restrict(Membership.filter(person_key=member.person_key)).order_by("joined_at")
-    orgs = dict(await Org.filter(id__in=list({m.org_id for m in history})).values_list("id", "name"))
+    orgs = await org_names({m.org_id for m in history})
     changes = await scope.restrict(MembershipChange.filter(membership_id__in=[m.id for m in history])).order_by("-id")
     return render(
         request,

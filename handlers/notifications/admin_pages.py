@@ -26,7 +26,7 @@ from models.notifications.tables import (
     DeliveryStatus,
     NotificationDelivery,
 )
-from models.orgs import Org
+from models.orgs import Org, org_names
 from models.profiles.actions import real_names
 from server.clock import now
 
@@ -135,12 +135,12 @@ async def broadcast_list(request: Request) -> HTTPResponse:
     """Past broadcasts of the subtree, newest first, each linking to its progress page."""
     page_of = await listing(request, request.ctx.scope.restrict(Broadcast.all()).order_by("-id"))
     broadcasts = page_of["items"]
-    org_names = dict(await Org.filter(id__in={b.org_id for b in broadcasts}).values_list("id", "name"))
+    names = await org_names({b.org_id for b in broadcasts})
     return render(
         request,
         "admin/broadcasts.html",
         **page_of,
-        org_names=org_names,
+        org_names=names,
         senders=await staff_names(b.created_by_id for b in broadcasts),
         broadcast_labels=BROADCAST_STATUS_LABELS,
     )
@@ -177,7 +177,7 @@ async def broadcast_detail(request: Request, broadcast_id: int) -> HTTPResponse:
 @page_guard(Permission.DESK_USE)
 async def alert_list(request: Request) -> HTTPResponse:
     page_of = await listing(request, unread_alerts(request.ctx.scope))
-    names = dict(await Org.filter(id__in=list({a.org_id for a in page_of["items"]})).values_list("id", "name"))
+    names = await org_names({a.org_id for a in page_of["items"]})
     return render(request, "admin/alerts.html", **page_of, org_names=names, case_page=case_page)
 
 

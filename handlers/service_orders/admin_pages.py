@@ -16,7 +16,7 @@ from models.errors import DomainError
 from models.experts.tables import Expert
 from models.kernel.history import names_for
 from models.kernel.permissions import Permission
-from models.orgs import Org
+from models.orgs import Org, org_names
 from models.service_orders import actions
 from models.service_orders.deadline import DEADLINE_STATE_LABELS, deadline_views
 from models.service_orders.machine import ACTION_LABELS, AWAITING_REPORT, MACHINE
@@ -55,7 +55,7 @@ async def order_queue(request: Request) -> HTTPResponse:
         enterprise_names=dict(
             await Enterprise.filter(id__in=list({o.enterprise_id for o in items})).values_list("id", "name")
         ),
-        org_names=dict(await Org.filter(id__in=list({o.org_id for o in items})).values_list("id", "name")),
+        org_names=await org_names({o.org_id for o in items}),
         now=moment,
         status_labels=ORDER_STATUS_LABELS,
         categories=ORDER_CATEGORIES,

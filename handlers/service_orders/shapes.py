@@ -11,7 +11,7 @@ from models.catalogue import EXPERT_TITLES, INDUSTRIES, ORDER_CATEGORIES, SKILLS
 from models.enterprises.tables import Enterprise
 from models.experts.tables import Expert
 from models.kernel.history import CaseEvent
-from models.orgs import Org
+from models.orgs import org_names
 from models.service_orders.deadline import DeadlineView, deadline_views
 from models.service_orders.machine import ACTION_LABELS, AWAITING_REPORT
 from models.service_orders.matching import Candidate
@@ -175,7 +175,7 @@ async def orders_out(orders: list[ServiceOrder], at: datetime) -> list[OrderOut]
     enterprises = dict(
         await Enterprise.filter(id__in=list({o.enterprise_id for o in orders})).values_list("id", "name")
     )
-    orgs = dict(await Org.filter(id__in=list({o.org_id for o in orders})).values_list("id", "name"))
+    orgs = await org_names({o.org_id for o in orders})
     experts = dict(
         await Expert.filter(id__in=list({o.expert_id for o in orders if o.expert_id})).values_list("id", "name")
     )

@@ -12,7 +12,7 @@ from sanic.response import HTTPResponse
 
 from handlers.stations.shapes import StationOut, station_fields
 from models.kernel.permissions import Permission
-from models.orgs import Org
+from models.orgs import org_names
 from models.stations import actions, queries
 from models.stations.tables import Station
 from server.auth.guards import staff_required
@@ -71,7 +71,7 @@ class QrOut(Shape):
 
 
 async def _out(stations: list[Station]) -> list[AdminStationOut]:
-    names = dict(await Org.filter(id__in=list({s.org_id for s in stations})).values_list("id", "name"))
+    names = await org_names({s.org_id for s in stations})
     at = now()
     return [
         AdminStationOut(

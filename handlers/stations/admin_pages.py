@@ -13,7 +13,7 @@ from handlers.pages import args_of, form_value, form_values, listing, optional_b
 from models.catalogue import STATION_AMENITIES
 from models.errors import DomainError, Invalid
 from models.kernel.permissions import Permission, may
-from models.orgs import Org
+from models.orgs import Org, org_names
 from models.stations import actions, queries
 from models.stations.hours import Hours
 from models.stations.tables import Station
@@ -42,7 +42,7 @@ async def station_list(request: Request) -> HTTPResponse:
     query = await queries.having_amenities(query, [amenity] if amenity else [])
     page_of = await listing(request, query.order_by("-id"))
     items = page_of["items"]
-    names = dict(await Org.filter(id__in=list({s.org_id for s in items})).values_list("id", "name"))
+    names = await org_names({s.org_id for s in items})
     moment = now()
     return render(
         request,

@@ -13,7 +13,7 @@ from handlers.pages import args_of, form_value, listing, optional_int, page_guar
 from models.accounts import STAFF_ROLE_LABELS, StaffAccount, StaffRole
 from models.errors import DomainError
 from models.kernel.permissions import Permission
-from models.orgs import Org
+from models.orgs import Org, org_names
 from models.unions import staff as staff_rules
 
 bp = Blueprint("admin_pages_accounts")
@@ -41,7 +41,7 @@ async def _page(request: Request, status: int = 200, **extra: object) -> HTTPRes
         query = query.filter(role=chosen["role"])
     page_of = await listing(request, query.order_by("id"))
     items = page_of["items"]
-    names = dict(await Org.filter(id__in=list({s.org_id for s in items})).values_list("id", "name"))
+    names = await org_names({s.org_id for s in items})
     orgs = await request.ctx.scope.restrict(Org.all()).order_by("depth", "id").limit(500)
     assignable = sorted(staff_rules.ASSIGNABLE_ROLES.get(request.ctx.staff.role, set()))
     return render(

@@ -24,7 +24,7 @@ from models.errors import DomainError, Invalid
 from models.kernel.calendar import CalendarKind
 from models.kernel.history import names_for
 from models.kernel.permissions import Permission
-from models.orgs import Org
+from models.orgs import Org, org_names
 from models.unions.reasons import ReasonKind, reasons_for
 from models.warm_requests import actions
 from models.warm_requests.catalogue import REQUEST_TYPES, labelled, request_type
@@ -48,7 +48,7 @@ async def request_queue(request: Request) -> HTTPResponse:
     chosen, query = await WARM_REQUESTS.from_request(request, moment)
     page_of = await listing(request, query)
     items = page_of["items"]
-    names = dict(await Org.filter(id__in=list({r.org_id for r in items})).values_list("id", "name"))
+    names = await org_names({r.org_id for r in items})
     return render(
         request,
         "admin/warm_requests.html",
@@ -138,7 +138,7 @@ async def policies(request: Request) -> HTTPResponse:
         orgs=await scope.restrict(Org.all()).order_by("depth", "id").limit(500),
         targets=targets,
         types=REQUEST_TYPES,
-        source_names=dict(await Org.filter(id__in=list(sources)).values_list("id", "name")),
+        source_names=await org_names(sources),
         calendar_labels=CALENDAR_LABELS,
         error=request.args.get("error", ""),
         saved=request.args.get("saved", ""),

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from models.kernel.history import CaseEvent
-from models.orgs import Org
+from models.orgs import org_names
 from models.warm_requests.catalogue import labelled, request_type
 from models.warm_requests.queries import conversation, timeline
 from models.warm_requests.sla import SlaView, sla_views
@@ -81,7 +81,7 @@ def _actor(kind: str) -> str:
 
 
 async def requests_out(requests: list[WarmRequest], at: datetime) -> list[RequestOut]:
-    names = dict(await Org.filter(id__in=list({r.org_id for r in requests})).values_list("id", "name"))
+    names = await org_names({r.org_id for r in requests})
     views = await sla_views([r.id for r in requests], at)
     return [_out(r, names[r.org_id], views[r.id]) for r in requests]
 

@@ -31,18 +31,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 import chinese_calendar
 import holidays
 from tortoise import fields
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
+from tortoise.queryset import ValuesQuery
 from tortoise.transactions import in_transaction
 
 from models.audit import Actor, record
 from models.errors import Conflict, Forbidden, Invalid, NotFound
+from models.kernel.prepared import Prepared
 from models.orgs import Org, OrgClosure
 from models.scope import StaffScope
 from server.clock import SHANGHAI
@@ -207,6 +209,21 @@ class AlwaysCalendar:
         return False
 
 
+def _overrides_of_chain(org_id: int | None, years: frozenset[int] | None = None) -> ValuesQuery[Any]:
+    """The overrides of a union's chain (itself and every union above it) and nationwide ones,
+    each with its union's depth: one statement."""
+    chain = Q(org_id__isnull=True)
+    if org_id is not None:
+        chain |= Q(org_id__in=Subquery(OrgClosure.filter(descendant_id=org_id).values("ancestor_id")))
+    query = CalendarOverride.filter(chain)
+    if years is not None:
+        query = query.filter(Q(*[Q(day__gte=date(y, 1, 1), day__lte=date(y, 12, 31)) for y in years], join_type="OR"))
+    return query.values("day", "working", "note", "org_id", "org__depth")
+
+
+_OVERRIDES_OF_CHAIN: Prepared[list[dict[str, Any]]] = Prepared(_overrides_of_chain)
+
+
 @dataclass(frozen=True)
 class WorkdayCalendar:
     """Mainland-China working days and `WORKING_HOURS`, with the overrides that apply to one union
@@ -221,32 +238,22 @@ class WorkdayCalendar:
     async def load(cls, org_id: int | None, years: Iterable[int] | None = None) -> WorkdayCalendar:
         """The overrides of the union's chain (nearest union first, nationwide last), for `years`
         or for every year."""
-        distance_of: dict[int | None, int] = {None: 1 << 16}
-        if org_id is not None:
-            async for link in OrgClosure.filter(descendant_id=org_id):
-                distance_of[link.ancestor_id] = link.distance
-        unions = [key for key in distance_of if key is not None]
-        query = CalendarOverride.filter(
-            Q(org_id__isnull=True) | Q(org_id__in=unions) if unions else Q(org_id__isnull=True)
-        )
         wanted = frozenset(years) if years is not None else None
-        if wanted is not None:
-            query = query.filter(
-                Q(*[Q(day__gte=date(y, 1, 1), day__lte=date(y, 12, 31)) for y in wanted], join_type="OR")
-            )
-        nearest: dict[date, tuple[int, CalendarOverride]] = {}
-        for row in await query:
-            distance = distance_of[row.org_id]
-            if row.day not in nearest or distance < nearest[row.day][0]:
-                nearest[row.day] = (distance, row)
+        rows = await (_OVERRIDES_OF_CHAIN(org_id) if wanted is None else _overrides_of_chain(org_id, wanted))
+        # The nearest union is the deepest one on the chain; nationwide overrides come last.
+        nearest: dict[date, tuple[int, dict[str, Any]]] = {}
+        for row in rows:
+            distance = -row["org__depth"] if row["org_id"] is not None else 1 << 16
+            if row["day"] not in nearest or distance < nearest[row["day"]][0]:
+                nearest[row["day"]] = (distance, row)
         overrides = {
             day: SpecialDay(
                 day=day,
-                working=row.working,
-                name=row.note or ("调整为工作日" if row.working else "调整为休息日"),
+                working=row["working"],
+                name=row["note"] or ("调整为工作日" if row["working"] else "调整为休息日"),
                 source=DaySource.OVERRIDE,
-                org_id=row.org_id,
-                note=row.note,
+                org_id=row["org_id"],
+                note=row["note"],
             )
             for day, (_, row) in nearest.items()
         }
