@@ -80,8 +80,11 @@ async def list_enrolments(request: Request) -> HTTPResponse:
     query = parse_query(request, AdminEnrolmentQuery)
     if query.org_id is not None:
         await request.ctx.scope.require(query.org_id)
-    scoped = queries.reviewable_enrolments(
+    items, total = await queries.reviewable_page(
         request.ctx.scope,
+        sort=SORTS[query.sort],
+        offset=query.offset,
+        limit=query.page_size,
         status=query.status,
         org_id=query.org_id,
         is_gig_worker=query.is_gig_worker,
@@ -93,8 +96,6 @@ async def list_enrolments(request: Request) -> HTTPResponse:
         queue=query.queue,
         at=now(),
     )
-    total = await scoped.count()
-    items = await scoped.order_by(SORTS[query.sort], "-id").offset(query.offset).limit(query.page_size)
     names = await org_names({item.org_id for item in items})
     return respond(AdminEnrolmentPage(items=[enrolment_out(item, names[item.org_id]) for item in items], total=total))
 

@@ -73,9 +73,7 @@ async def submit(request: Request) -> HTTPResponse:
 @worker_required
 async def list_own(request: Request) -> HTTPResponse:
     page = parse_query(request, PageQuery)
-    query = queries.own_enrolments(request.ctx.user)
-    total = await query.count()
-    items = await query.order_by("-id").offset(page.offset).limit(page.page_size)
+    items, total = await queries.own_page(request.ctx.user, offset=page.offset, limit=page.page_size)
     names = await org_names({item.org_id for item in items})
     return respond(EnrolmentPage(items=[enrolment_out(item, names[item.org_id]) for item in items], total=total))
 

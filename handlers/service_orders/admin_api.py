@@ -19,7 +19,7 @@ from handlers.service_orders.shapes import (
 from models.kernel.permissions import Permission
 from models.service_orders import actions
 from models.service_orders.matching import candidates
-from models.service_orders.queries import queue
+from models.service_orders.queries import queue_page
 from models.service_orders.tables import OrderStatus, ServiceOrder
 from server.auth.guards import staff_required
 from server.clock import now
@@ -53,9 +53,10 @@ async def _detail(request: Request, order_id: int) -> HTTPResponse:
 @staff_required(Permission.SERVICE_ORDERS_READ)
 async def list_orders(request: Request) -> HTTPResponse:
     chosen = parse_query(request, QueueQuery)
-    query = queue(request.ctx.scope, status=chosen.status, q=chosen.q)
-    items = await query.order_by("created_at", "id").offset(chosen.offset).limit(chosen.page_size)
-    return respond(OrderPage(items=await orders_out(items, now()), total=await query.count()))
+    items, total = await queue_page(
+        request.ctx.scope, offset=chosen.offset, limit=chosen.page_size, status=chosen.status, q=chosen.q
+    )
+    return respond(OrderPage(items=await orders_out(items, now()), total=total))
 
 
 @bp.get("/<order_id:int>")

@@ -171,7 +171,9 @@ def _deadline(order: ServiceOrder, view: DeadlineView) -> DeadlineOut:
 
 
 async def orders_out(orders: list[ServiceOrder], at: datetime) -> list[OrderOut]:
-    """Many orders in a fixed number of queries."""
+    """Many orders in a fixed number of queries (none for none)."""
+    if not orders:
+        return []
     enterprises = dict(
         await Enterprise.filter(id__in=list({o.enterprise_id for o in orders})).values_list("id", "name")
     )

@@ -10,7 +10,7 @@ from sanic.response import HTTPResponse
 from handlers.service_orders.shapes import OrderDetail, OrderPage, ReasonIn, order_detail, orders_out
 from models.enterprises.queries import contact_scope
 from models.service_orders import actions
-from models.service_orders.queries import contact_orders
+from models.service_orders.queries import contact_page
 from models.service_orders.tables import OrderStatus, ServiceOrder
 from server.auth.guards import worker_required
 from server.clock import now
@@ -90,11 +90,8 @@ async def place(request: Request) -> HTTPResponse:
 @worker_required
 async def list_own(request: Request) -> HTTPResponse:
     chosen = parse_query(request, OwnQuery)
-    query = await contact_orders(request.ctx.user.id)
-    if chosen.status is not None:
-        query = query.filter(status=chosen.status)
-    items = await query.order_by("-id").offset(chosen.offset).limit(chosen.page_size)
-    return respond(OrderPage(items=await orders_out(items, now()), total=await query.count()))
+    items, total = await contact_page(request.ctx.user.id, chosen.status, offset=chosen.offset, limit=chosen.page_size)
+    return respond(OrderPage(items=await orders_out(items, now()), total=total))
 
 
 @bp.get("/<order_id:int>")

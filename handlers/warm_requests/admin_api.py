@@ -14,8 +14,8 @@ from models.kernel.calendar import CalendarKind
 from models.kernel.permissions import Permission
 from models.warm_requests import actions
 from models.warm_requests.catalogue import REQUEST_TYPES
-from models.warm_requests.queries import queue
-from models.warm_requests.sla import effective_policies, set_policy
+from models.warm_requests.queries import queue_page
+from models.warm_requests.sla import effective_policies, set_policy, targets_for
 from models.warm_requests.tables import RequestStatus, WarmRequest
 from server.auth.guards import staff_required
 from server.clock import now
@@ -89,17 +89,18 @@ async def _detail(request: Request, request_id: int) -> HTTPResponse:
 @staff_required(Permission.WARM_REQUESTS_READ)
 async def list_requests(request: Request) -> HTTPResponse:
     chosen = parse_query(request, QueueQuery)
-    query = queue(
+    items, total = await queue_page(
         request.ctx.scope,
         request.ctx.staff,
         at=now(),
+        offset=chosen.offset,
+        limit=chosen.page_size,
         status=chosen.status,
         assignee=chosen.assignee,
         sla_state=chosen.sla,
         request_type=chosen.type,
     )
-    items = await query.order_by("created_at", "id").offset(chosen.offset).limit(chosen.page_size)
-    return respond(RequestPage(items=await requests_out(items, now()), total=await query.count()))
+    return respond(RequestPage(items=await requests_out(items, now()), total=total))
 
 
 @bp.get("/warm-requests/<request_id:int>")
@@ -203,7 +204,5 @@ async def put_policy(request: Request) -> HTTPResponse:
         resolution_minutes=body.resolution_minutes,
         actor=request.ctx.actor,
     )
-    (targets,) = [
-        t for t in await effective_policies(request.ctx.scope, body.org_id) if t.request_type == body.request_type
-    ]
-    return respond(PolicyOut.model_validate(targets))
+    # set_policy checked the union is in scope.
+    return respond(PolicyOut.model_validate(await targets_for(body.org_id, body.request_type)))

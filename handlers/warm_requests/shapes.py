@@ -81,6 +81,8 @@ def _actor(kind: str) -> str:
 
 
 async def requests_out(requests: list[WarmRequest], at: datetime) -> list[RequestOut]:
+    if not requests:
+        return []
     names = await org_names({r.org_id for r in requests})
     views = await sla_views([r.id for r in requests], at)
     return [_out(r, names[r.org_id], views[r.id]) for r in requests]

@@ -11,7 +11,7 @@ from sanic.response import HTTPResponse
 from handlers.warm_requests.shapes import RequestDetail, RequestPage, request_detail, requests_out
 from models.scope import WorkerScope
 from models.warm_requests import actions
-from models.warm_requests.queries import own_requests
+from models.warm_requests.queries import own_page
 from models.warm_requests.tables import WarmRequest
 from server.auth.guards import worker_required
 from server.clock import now
@@ -82,9 +82,8 @@ async def submit(request: Request) -> HTTPResponse:
 @worker_required
 async def list_own(request: Request) -> HTTPResponse:
     page = parse_query(request, PageQuery)
-    query = own_requests(request.ctx.user.id)
-    items = await query.order_by("-id").offset(page.offset).limit(page.page_size)
-    return respond(RequestPage(items=await requests_out(items, now()), total=await query.count()))
+    items, total = await own_page(request.ctx.user.id, offset=page.offset, limit=page.page_size)
+    return respond(RequestPage(items=await requests_out(items, now()), total=total))
 
 
 @bp.get("/<request_id:int>")

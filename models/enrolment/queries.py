@@ -14,6 +14,7 @@ from models.catalogue import OCCUPATIONS, PLATFORMS, label_of
 from models.enrolment.tables import REVIEWABLE, Enrolment, EnrolmentStatus
 from models.errors import NotFound
 from models.kernel.history import CaseEvent
+from models.kernel.prepared import PreparedPage, counted_page
 from models.orgs import in_subtree
 from models.scope import StaffScope, WorkerScope
 from server.clock import now
@@ -33,17 +34,23 @@ class EnrolmentQueue(StrEnum):
 QUEUE_LABELS = {EnrolmentQueue.PENDING: "待审核", EnrolmentQueue.OVERDUE: "超过 3 天未审核"}
 
 
-def in_queue(query: QuerySet[Enrolment], queue: EnrolmentQueue, at: datetime) -> QuerySet[Enrolment]:
-    """The one rule for what is pending or overdue at the instant `at`: the desk's counts and the
-    lists they open both come through here."""
+def in_queue(query: QuerySet[Enrolment], queue: EnrolmentQueue, at: datetime | None) -> QuerySet[Enrolment]:
+    """The one rule for what is pending or overdue at the instant `at` (which only overdue needs):
+    the desk's counts and the lists they open both come through here."""
     query = query.filter(status__in=list(REVIEWABLE))
     if queue is EnrolmentQueue.OVERDUE:
+        if at is None:
+            raise ValueError("overdue is decided at an instant")
         query = query.filter(submitted_at__lt=at - REVIEW_DUE)
     return query
 
 
-def own_enrolments(user: User) -> QuerySet[Enrolment]:
-    return WorkerScope(user.id).restrict(Enrolment.all())
+_OWN_PAGE: PreparedPage[Enrolment] = PreparedPage(lambda user_id: WorkerScope(user_id).restrict(Enrolment.all()), "-id")
+
+
+async def own_page(user: User, *, offset: int, limit: int) -> tuple[list[Enrolment], int]:
+    """The worker's own applications, newest first, and how many there are."""
+    return await _OWN_PAGE(user.id, offset=offset, limit=limit)
 
 
 async def own_enrolment(user: User, enrolment_id: int) -> Enrolment:
@@ -80,8 +87,6 @@ def reviewable_enrolments(
     what the search box found (models/profiles/search.py)."""
     query = scope.restrict(Enrolment.all())
     if queue is not None:
-        if at is None:
-            raise ValueError("a queue is decided at an instant")
         query = in_queue(query, queue, at)
     if org_id is not None:
         query = in_subtree(query, org_id)
@@ -95,6 +100,86 @@ def reviewable_enrolments(
     }
     query = query.filter(**{key: value for key, value in filters.items() if value is not None})
     return query.filter(match) if match is not None else query
+
+
+def _reviewable(
+    scope_org_id: int,
+    sees_everything: bool,
+    status: EnrolmentStatus | None,
+    org_id: int | None,
+    is_gig_worker: bool | None,
+    occupation: str | None,
+    platform: str | None,
+    submitted_from: datetime | None,
+    submitted_to: datetime | None,
+    queue: EnrolmentQueue | None,
+) -> QuerySet[Enrolment]:
+    return reviewable_enrolments(
+        StaffScope(scope_org_id, sees_everything),
+        status=status,
+        org_id=org_id,
+        is_gig_worker=is_gig_worker,
+        occupation=occupation,
+        platform=platform,
+        submitted_from=submitted_from,
+        submitted_to=submitted_to,
+        queue=queue,
+    )
+
+
+REVIEW_SORTS = ("submitted_at", "-submitted_at", "real_name", "-real_name")
+_REVIEWABLE_PAGES = {sort: PreparedPage(_reviewable, sort, "-id") for sort in REVIEW_SORTS}
+
+
+async def reviewable_page(
+    scope: StaffScope,
+    *,
+    sort: str,
+    offset: int,
+    limit: int,
+    status: EnrolmentStatus | None = None,
+    org_id: int | None = None,
+    is_gig_worker: bool | None = None,
+    occupation: str | None = None,
+    platform: str | None = None,
+    submitted_from: datetime | None = None,
+    submitted_to: datetime | None = None,
+    match: Q | None = None,
+    queue: EnrolmentQueue | None = None,
+    at: datetime | None = None,
+) -> tuple[list[Enrolment], int]:
+    """A page of `reviewable_enrolments` by `sort` (one of `REVIEW_SORTS`, then newest id) and
+    the total. Without a search or the overdue queue (an instant of its own) both queries are
+    prepared."""
+    if match is None and queue is not EnrolmentQueue.OVERDUE:
+        return await _REVIEWABLE_PAGES[sort](
+            scope.org_id,
+            scope.sees_everything,
+            status,
+            org_id,
+            is_gig_worker,
+            occupation,
+            platform,
+            submitted_from,
+            submitted_to,
+            queue,
+            offset=offset,
+            limit=limit,
+        )
+    query = reviewable_enrolments(
+        scope,
+        status=status,
+        org_id=org_id,
+        is_gig_worker=is_gig_worker,
+        occupation=occupation,
+        platform=platform,
+        submitted_from=submitted_from,
+        submitted_to=submitted_to,
+        match=match,
+        queue=queue,
+        at=at,
+    )
+    return await counted_page(query, sort, "-id", offset=offset, limit=limit)
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,18 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from models.enterprises.tables import Enterprise, EnterpriseContact, EnterpriseStatus
+from models.kernel.prepared import Prepared
 from models.profiles.tables import WorkerProfile
 from models.scope import ContactScope, StaffScope
+
+_ACTING_FOR: Prepared[list[int]] = Prepared(
+    lambda user_id: EnterpriseContact.filter(user_id=user_id).values_list("enterprise_id", flat=True)
+)
 
 
 async def contact_scope(user_id: int) -> ContactScope:
     """What a worker sees as a contact: the records of the enterprises they act for."""
-    enterprise_ids = await EnterpriseContact.filter(user_id=user_id).values_list("enterprise_id", flat=True)
-    return ContactScope(frozenset(enterprise_ids))
+    return ContactScope(frozenset(await _ACTING_FOR(user_id)))
 
 
 def staff_enterprises(

@@ -14,6 +14,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from models.accounts import staff_names
+from models.kernel.prepared import Prepared
 
 
 class CaseEvent(Model):
@@ -35,9 +36,14 @@ class CaseEvent(Model):
         indexes = (("case_type", "case_id", "id"),)
 
 
+_HISTORY: Prepared[list[CaseEvent]] = Prepared(
+    lambda case_type, case_id: CaseEvent.filter(case_type=case_type, case_id=case_id).order_by("id")
+)
+
+
 async def history_of(case_type: str, case_id: int) -> list[CaseEvent]:
     """Oldest first."""
-    return await CaseEvent.filter(case_type=case_type, case_id=case_id).order_by("id")
+    return await _HISTORY(case_type, case_id)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from uuid import UUID
 
 from tortoise.exceptions import MultipleObjectsReturned
 from tortoise.models import Model
-from tortoise.queryset import AwaitableQuery, CountQuery
+from tortoise.queryset import AwaitableQuery, CountQuery, QuerySet
 
 R = TypeVar("R")
 M = TypeVar("M", bound=Model)
@@ -204,3 +204,24 @@ class PreparedGet(Generic[M]):
         if len(found) > 1:
             raise MultipleObjectsReturned(found[0].__class__)
         return found[0] if found else None
+
+
+class PreparedPage(Generic[M]):
+    """One page of a query set and how many rows it has in all, both prepared; the page is not
+    asked for when the count says it is empty."""
+
+    def __init__(self, build: Callable[..., QuerySet[M]], *ordering: str) -> None:
+        self._count: Prepared[int] = Prepared(lambda *values: build(*values).count())
+        self._page: Prepared[list[M]] = Prepared(
+            lambda offset, limit, *values: build(*values).order_by(*ordering).offset(offset).limit(limit)
+        )
+
+    async def __call__(self, *values: Any, offset: int, limit: int) -> tuple[list[M], int]:
+        total = await self._count(*values)
+        return (await self._page(offset, limit, *values) if total > offset else []), total
+
+
+async def counted_page(query: QuerySet[M], *ordering: str, offset: int, limit: int) -> tuple[list[M], int]:
+    """`PreparedPage`'s answer for a query set that cannot be prepared (a text search)."""
+    total = await query.count()
+    return (await query.order_by(*ordering).offset(offset).limit(limit) if total > offset else []), total

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from models.kernel.calendar import CalendarKind
+from models.kernel.prepared import Prepared
 from models.kernel.timers import (
     BreachAction,
     SlaTimer,
@@ -75,9 +76,14 @@ class DeadlineView:
         return DEADLINE_STATE_LABELS[self.state]
 
 
+_DEADLINE_TIMERS: Prepared[list[SlaTimer]] = Prepared(
+    lambda order_ids: SlaTimer.filter(case_type=CASE_TYPE, case_id__in=order_ids, kind=KIND).order_by("id")
+)
+
+
 async def deadline_views(order_ids: list[int], at: datetime) -> dict[int, DeadlineView]:
     """Each order's deadline as it stands at `at`, from one query over their timers."""
-    timers = await SlaTimer.filter(case_type=CASE_TYPE, case_id__in=order_ids, kind=KIND).order_by("id")
+    timers = await _DEADLINE_TIMERS(order_ids)
     latest = {timer.case_id: timer for timer in timers}
     states = {state.timer_id: state for state in await timer_states(latest.values(), at)}
     views = {order_id: DeadlineView(None, "none") for order_id in order_ids}

@@ -12,17 +12,32 @@ from tortoise.queryset import QuerySet
 from models.enterprises.queries import contact_scope
 from models.kernel.assignment import AssigneeKind, Assignment, AssignmentState, ExpertScope, current
 from models.kernel.history import CaseEvent, history_of
+from models.kernel.prepared import PreparedPage, counted_page
 from models.kernel.timers import SlaState, live_timers
 from models.orgs import in_subtree
-from models.scope import StaffScope
+from models.scope import ContactScope, StaffScope
 from models.service_orders.deadline import KIND
 from models.service_orders.machine import AWAITING_DISPATCH, OPEN
 from models.service_orders.tables import CASE_TYPE, OrderStatus, ReportItem, ServiceOrder, Visit
 
 
-async def contact_orders(user_id: int) -> QuerySet[ServiceOrder]:
-    """The orders of every enterprise the worker acts for."""
-    return (await contact_scope(user_id)).restrict(ServiceOrder.all())
+def _contact_orders(enterprise_ids: list[int], status: OrderStatus | None) -> QuerySet[ServiceOrder]:
+    query = ContactScope(frozenset(enterprise_ids)).restrict(ServiceOrder.all())
+    return query.filter(status=status) if status is not None else query
+
+
+_CONTACT_PAGE: PreparedPage[ServiceOrder] = PreparedPage(_contact_orders, "-id")
+
+
+async def contact_page(
+    user_id: int, status: OrderStatus | None, *, offset: int, limit: int
+) -> tuple[list[ServiceOrder], int]:
+    """The orders of every enterprise the worker acts for, newest first, and how many there are;
+    a worker who acts for none is answered without asking for orders."""
+    scope = await contact_scope(user_id)
+    if not scope.enterprise_ids:
+        return [], 0
+    return await _CONTACT_PAGE(sorted(scope.enterprise_ids), status, offset=offset, limit=limit)
 
 
 def expert_orders(expert_id: int, status: OrderStatus | None = None) -> QuerySet[ServiceOrder]:
@@ -53,11 +68,7 @@ def queue(
 ) -> QuerySet[ServiceOrder]:
     """The caseworker's orders in their subtree, by status or queue, by the state of their
     deadline at `at` (at risk, breached), searched in title and enterprise name."""
-    query = scope.restrict(ServiceOrder.all())
-    if status is not None:
-        query = query.filter(status=status)
-    if group is not None:
-        query = query.filter(status__in=list(QUEUE_STATUSES[group]))
+    query = _queue(scope.org_id, scope.sees_everything, status, group)
     if deadline is not None:
         if at is None or deadline not in DEADLINE_FILTERS:
             raise ValueError("a deadline filter is at risk or breached, at an instant")
@@ -70,6 +81,30 @@ def queue(
     if q.strip():
         query = query.filter(Q(title__icontains=q.strip()) | Q(enterprise__name__icontains=q.strip()))
     return query
+
+
+def _queue(
+    scope_org_id: int, sees_everything: bool, status: OrderStatus | None, group: OrderQueue | None
+) -> QuerySet[ServiceOrder]:
+    query = StaffScope(scope_org_id, sees_everything).restrict(ServiceOrder.all())
+    if status is not None:
+        query = query.filter(status=status)
+    if group is not None:
+        query = query.filter(status__in=list(QUEUE_STATUSES[group]))
+    return query
+
+
+_QUEUE_PAGE: PreparedPage[ServiceOrder] = PreparedPage(_queue, "created_at", "id")
+
+
+async def queue_page(
+    scope: StaffScope, *, offset: int, limit: int, status: OrderStatus | None = None, q: str = ""
+) -> tuple[list[ServiceOrder], int]:
+    """A page of `queue`, oldest first, and its total; without a search both queries are prepared."""
+    if not q.strip():
+        return await _QUEUE_PAGE(scope.org_id, scope.sees_everything, status, None, offset=offset, limit=limit)
+    query = queue(scope, status=status, q=q)
+    return await counted_page(query, "created_at", "id", offset=offset, limit=limit)
 
 
 async def timeline(order_id: int) -> list[CaseEvent]:

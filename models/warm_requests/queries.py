@@ -9,15 +9,21 @@ from tortoise.queryset import QuerySet
 
 from models.accounts import StaffAccount
 from models.kernel.history import CaseEvent, history_of
+from models.kernel.prepared import Prepared, PreparedPage, counted_page
 from models.orgs import in_subtree
 from models.scope import StaffScope, WorkerScope
 from models.warm_requests.machine import MACHINE
 from models.warm_requests.sla import filter_by_sla
 from models.warm_requests.tables import OPEN, RequestStatus, WarmMessage, WarmRequest
 
+_OWN_PAGE: PreparedPage[WarmRequest] = PreparedPage(
+    lambda user_id: WorkerScope(user_id).restrict(WarmRequest.all()), "-id"
+)
 
-def own_requests(user_id: int) -> QuerySet[WarmRequest]:
-    return WorkerScope(user_id).restrict(WarmRequest.all())
+
+async def own_page(user_id: int, *, offset: int, limit: int) -> tuple[list[WarmRequest], int]:
+    """The worker's own requests, newest first, and how many there are."""
+    return await _OWN_PAGE(user_id, offset=offset, limit=limit)
 
 
 def queue(
@@ -33,24 +39,75 @@ def queue(
 ) -> QuerySet[WarmRequest]:
     """The caseworker's queue in their subtree; `assignee` is `me` or `none`; `open_only` leaves
     out what is resolved, closed or withdrawn."""
-    query = scope.restrict(WarmRequest.all())
+    query = _queue(
+        scope.org_id,
+        scope.sees_everything,
+        status,
+        request_type,
+        staff.id if assignee == "me" else None,
+        assignee == "none",
+        open_only,
+    )
+    return filter_by_sla(query, sla_state, at) if sla_state is not None else query
+
+
+def _queue(
+    scope_org_id: int,
+    sees_everything: bool,
+    status: RequestStatus | None,
+    request_type: str | None,
+    assigned_to: int | None,
+    unassigned: bool,
+    open_only: bool,
+) -> QuerySet[WarmRequest]:
+    query = StaffScope(scope_org_id, sees_everything).restrict(WarmRequest.all())
     if status is not None:
         query = query.filter(status=status)
     if open_only:
         query = query.filter(status__in=list(OPEN))
     if request_type is not None:
         query = query.filter(request_type=request_type)
-    if assignee == "me":
-        query = query.filter(assignee_id=staff.id)
-    elif assignee == "none":
+    if assigned_to is not None:
+        query = query.filter(assignee_id=assigned_to)
+    elif unassigned:
         query = query.filter(assignee_id=None)
-    if sla_state is not None:
-        query = filter_by_sla(query, sla_state, at)
     return query
 
 
+_QUEUE_PAGE: PreparedPage[WarmRequest] = PreparedPage(_queue, "created_at", "id")
+
+
+async def queue_page(
+    scope: StaffScope,
+    staff: StaffAccount,
+    *,
+    at: datetime,
+    offset: int,
+    limit: int,
+    status: RequestStatus | None = None,
+    assignee: str | None = None,
+    sla_state: str | None = None,
+    request_type: str | None = None,
+) -> tuple[list[WarmRequest], int]:
+    """A page of `queue`, oldest first, and its total; without an SLA filter (decided at `at`)
+    both queries are prepared."""
+    if sla_state is None:
+        assigned_to = staff.id if assignee == "me" else None
+        return await _QUEUE_PAGE(
+            scope.org_id, scope.sees_everything, status, request_type, assigned_to, assignee == "none", False,
+            offset=offset, limit=limit,
+        )  # fmt: skip
+    query = queue(scope, staff, at=at, status=status, assignee=assignee, sla_state=sla_state, request_type=request_type)
+    return await counted_page(query, "created_at", "id", offset=offset, limit=limit)
+
+
+_CONVERSATION: Prepared[list[WarmMessage]] = Prepared(
+    lambda request_id: WarmMessage.filter(request_id=request_id).order_by("id")
+)
+
+
 async def conversation(request_id: int) -> list[WarmMessage]:
-    return await WarmMessage.filter(request_id=request_id).order_by("id")
+    return await _CONVERSATION(request_id)
 
 
 async def timeline(request_id: int) -> list[CaseEvent]:

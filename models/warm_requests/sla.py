@@ -4,6 +4,7 @@ A breach escalates the request to the parent union's queue."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from tortoise.transactions import in_transaction
 from models.audit import Actor, record
 from models.errors import Invalid
 from models.kernel.calendar import CalendarKind
+from models.kernel.prepared import Prepared
 from models.kernel.timers import (
     BreachAction,
     SlaState,
@@ -47,20 +49,37 @@ class Targets:
     source_org_id: int | None  # the union whose policy it is; None: the type's defaults
 
 
+_POLICIES_OF_CHAIN: Prepared[list[SlaPolicy]] = Prepared(lambda chain: SlaPolicy.filter(org_id__in=chain))
+
+
+async def _targets(org_id: int, codes: Iterable[str]) -> list[Targets]:
+    """For each request type, the policy of the nearest union up the tree, else the type's
+    defaults: two statements whatever the number of types."""
+    chain = [org.id for org in reversed(await ancestors(org_id))]
+    policies = {(p.org_id, p.request_type): p for p in await _POLICIES_OF_CHAIN(chain)}
+    found = []
+    for code in codes:
+        nearest = next((org for org in chain if (org, code) in policies), None)
+        if nearest is not None:
+            policy = policies[nearest, code]
+            found.append(
+                Targets(code, policy.calendar, policy.first_response_minutes, policy.resolution_minutes, nearest)
+            )
+        else:
+            kind = request_type(code)
+            found.append(Targets(code, kind.calendar, kind.first_response_minutes, kind.resolution_minutes, None))
+    return found
+
+
 async def targets_for(org_id: int, code: str) -> Targets:
     """The policy of the nearest union up the tree, else the request type's defaults."""
-    chain = [org.id for org in reversed(await ancestors(org_id))]
-    policies = {p.org_id: p for p in await SlaPolicy.filter(org_id__in=chain, request_type=code)}
-    for candidate in chain:
-        if (policy := policies.get(candidate)) is not None:
-            return Targets(code, policy.calendar, policy.first_response_minutes, policy.resolution_minutes, candidate)
-    kind = request_type(code)
-    return Targets(code, kind.calendar, kind.first_response_minutes, kind.resolution_minutes, None)
+    (targets,) = await _targets(org_id, [code])
+    return targets
 
 
 async def effective_policies(scope: StaffScope, org_id: int) -> list[Targets]:
     await scope.require(org_id)
-    return [await targets_for(org_id, code) for code in REQUEST_TYPES]
+    return await _targets(org_id, REQUEST_TYPES)
 
 
 async def set_policy(
@@ -166,8 +185,13 @@ class SlaView:
 _WORST_FIRST = (SlaState.BREACHED, SlaState.PAUSED, SlaState.AT_RISK, SlaState.ON_TRACK)
 
 
+_TIMERS_OF: Prepared[list[SlaTimer]] = Prepared(
+    lambda case_type, case_ids: SlaTimer.filter(case_type=case_type, case_id__in=case_ids).order_by("id")
+)
+
+
 async def sla_views(request_ids: list[int], at: datetime) -> dict[int, SlaView]:
-    timers = await SlaTimer.filter(case_type=CASE_TYPE, case_id__in=request_ids).order_by("id")
+    timers = await _TIMERS_OF(CASE_TYPE, request_ids)
     states = {state.timer_id: state for state in await timer_states(timers, at)}
     by_request: dict[int, list[SlaTimer]] = {request_id: [] for request_id in request_ids}
     for timer in timers:
