@@ -76,6 +76,17 @@ class StaffScope(Scope):
     def of(cls, staff: StaffAccount) -> StaffScope:
         return cls(org_id=staff.org_id, sees_everything=staff.role == StaffRole.SUPERADMIN)
 
+    @property
+    def subtree_root(self) -> int | None:
+        """The one value a prepared query needs of the scope: the root of the subtree it sees,
+        None when it sees everything (a shape of its own: no subtree filter)."""
+        return None if self.sees_everything else self.org_id
+
+    @classmethod
+    def below(cls, subtree_root: int | None) -> StaffScope:
+        """The scope back from `subtree_root`."""
+        return cls(org_id=subtree_root or 0, sees_everything=subtree_root is None)
+
     def restrict(self, queryset: QuerySet[M]) -> QuerySet[M]:
         if self.sees_everything:
             return queryset

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 import uuid
@@ -145,6 +146,10 @@ def create_app(settings: Settings | None = None) -> Sanic:
 
     @app.after_server_start
     async def start_serving(app: Sanic) -> None:
+        # What startup built (routes, models, templates, OpenAPI) lives as long as the process:
+        # out of the collector's sight, a full collection under load walks only what requests
+        # made, which shortens the pauses that every request in flight waits out.
+        gc.freeze()
         app.ctx.serving = True
 
     @app.before_server_stop

@@ -103,8 +103,7 @@ def reviewable_enrolments(
 
 
 def _reviewable(
-    scope_org_id: int,
-    sees_everything: bool,
+    subtree_root: int | None,
     status: EnrolmentStatus | None,
     org_id: int | None,
     is_gig_worker: bool | None,
@@ -115,7 +114,7 @@ def _reviewable(
     queue: EnrolmentQueue | None,
 ) -> QuerySet[Enrolment]:
     return reviewable_enrolments(
-        StaffScope(scope_org_id, sees_everything),
+        StaffScope.below(subtree_root),
         status=status,
         org_id=org_id,
         is_gig_worker=is_gig_worker,
@@ -153,8 +152,7 @@ async def reviewable_page(
     prepared."""
     if match is None and queue is not EnrolmentQueue.OVERDUE:
         return await _REVIEWABLE_PAGES[sort](
-            scope.org_id,
-            scope.sees_everything,
+            scope.subtree_root,
             status,
             org_id,
             is_gig_worker,

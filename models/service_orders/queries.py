@@ -68,7 +68,7 @@ def queue(
 ) -> QuerySet[ServiceOrder]:
     """The caseworker's orders in their subtree, by status or queue, by the state of their
     deadline at `at` (at risk, breached), searched in title and enterprise name."""
-    query = _queue(scope.org_id, scope.sees_everything, status, group)
+    query = _queue(scope.subtree_root, status, group)
     if deadline is not None:
         if at is None or deadline not in DEADLINE_FILTERS:
             raise ValueError("a deadline filter is at risk or breached, at an instant")
@@ -83,10 +83,8 @@ def queue(
     return query
 
 
-def _queue(
-    scope_org_id: int, sees_everything: bool, status: OrderStatus | None, group: OrderQueue | None
-) -> QuerySet[ServiceOrder]:
-    query = StaffScope(scope_org_id, sees_everything).restrict(ServiceOrder.all())
+def _queue(subtree_root: int | None, status: OrderStatus | None, group: OrderQueue | None) -> QuerySet[ServiceOrder]:
+    query = StaffScope.below(subtree_root).restrict(ServiceOrder.all())
     if status is not None:
         query = query.filter(status=status)
     if group is not None:
@@ -102,7 +100,7 @@ async def queue_page(
 ) -> tuple[list[ServiceOrder], int]:
     """A page of `queue`, oldest first, and its total; without a search both queries are prepared."""
     if not q.strip():
-        return await _QUEUE_PAGE(scope.org_id, scope.sees_everything, status, None, offset=offset, limit=limit)
+        return await _QUEUE_PAGE(scope.subtree_root, status, None, offset=offset, limit=limit)
     query = queue(scope, status=status, q=q)
     return await counted_page(query, "created_at", "id", offset=offset, limit=limit)
 

@@ -40,8 +40,7 @@ def queue(
     """The caseworker's queue in their subtree; `assignee` is `me` or `none`; `open_only` leaves
     out what is resolved, closed or withdrawn."""
     query = _queue(
-        scope.org_id,
-        scope.sees_everything,
+        scope.subtree_root,
         status,
         request_type,
         staff.id if assignee == "me" else None,
@@ -52,15 +51,14 @@ def queue(
 
 
 def _queue(
-    scope_org_id: int,
-    sees_everything: bool,
+    subtree_root: int | None,
     status: RequestStatus | None,
     request_type: str | None,
     assigned_to: int | None,
     unassigned: bool,
     open_only: bool,
 ) -> QuerySet[WarmRequest]:
-    query = StaffScope(scope_org_id, sees_everything).restrict(WarmRequest.all())
+    query = StaffScope.below(subtree_root).restrict(WarmRequest.all())
     if status is not None:
         query = query.filter(status=status)
     if open_only:
@@ -94,7 +92,7 @@ async def queue_page(
     if sla_state is None:
         assigned_to = staff.id if assignee == "me" else None
         return await _QUEUE_PAGE(
-            scope.org_id, scope.sees_everything, status, request_type, assigned_to, assignee == "none", False,
+            scope.subtree_root, status, request_type, assigned_to, assignee == "none", False,
             offset=offset, limit=limit,
         )  # fmt: skip
     query = queue(scope, staff, at=at, status=status, assignee=assignee, sla_state=sla_state, request_type=request_type)

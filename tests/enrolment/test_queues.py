@@ -73,8 +73,10 @@ async def test_pending_and_overdue_at_an_instant(api: httpx.AsyncClient) -> None
     # days on, the fresh one is too.
     assert await _ids(scope, EnrolmentQueue.OVERDUE, moment - timedelta(days=1, minutes=30)) == {resubmitted}
     assert await _ids(scope, EnrolmentQueue.OVERDUE, moment + timedelta(days=3, hours=1)) == {fresh, old, resubmitted}
+    # Pending needs no instant; overdue cannot be decided without one.
+    assert {e.id for e in await reviewable_enrolments(scope, queue=EnrolmentQueue.PENDING)} == {fresh, old, resubmitted}
     with pytest.raises(ValueError):
-        reviewable_enrolments(scope, queue=EnrolmentQueue.PENDING)
+        reviewable_enrolments(scope, queue=EnrolmentQueue.OVERDUE)
 
     # The API's list is the same query: a status beside a queue selects within it.
     listed = {}

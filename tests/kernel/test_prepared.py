@@ -3,15 +3,29 @@ on the connection the query set would use, and refuse shapes they cannot keep.""
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
 import pytest
 from tortoise.expressions import Subquery
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from models.kernel.prepared import Prepared, PreparedGet
+from models.enrolment.queries import EnrolmentQueue, reviewable_enrolments, reviewable_page
+from models.enrolment.tables import EnrolmentStatus
+from models.kernel.prepared import Prepared, PreparedGet, counted_page
 from models.orgs import Org, OrgClosure, OrgType
+from models.scope import StaffScope
+from models.service_orders.queries import queue as order_queue
+from models.service_orders.queries import queue_page as order_queue_page
+from models.service_orders.tables import ServiceOrder
+from models.warm_requests.queries import queue as warm_queue
+from models.warm_requests.queries import queue_page as warm_queue_page
+from server.clock import now
 from tests.factories.common import unique
-from tests.factories.unions import demo_org, make_org
+from tests.factories.enrolment import applicant
+from tests.factories.unions import demo_org, make_org, make_staff
+from tests.factories.warm_requests import help_request
 
 CITY = "中山市总工会"
 
@@ -104,3 +118,48 @@ async def test_a_value_rewritten_before_it_reaches_sql_is_refused() -> None:
     paged_count = Prepared(lambda parent_id: Org.filter(parent_id=parent_id).offset(5).count())
     with pytest.raises(TypeError, match="limit or an offset"):
         await paged_count(1)
+
+
+@pytest.mark.parametrize("sees_everything", [False, True], ids=["subtree", "everything"])
+async def test_staff_queues_page_as_their_query_sets(api: httpx.AsyncClient, sees_everything: bool) -> None:
+    city = await demo_org(CITY)
+    scope = StaffScope(org_id=city.id, sees_everything=sees_everything)
+    staff = await make_staff(city)
+    for _ in range(3):
+        await applicant(api)
+        await help_request(api, city.id)
+    at = now()
+
+    async def same(prepared: tuple[list[Any], int], expected: tuple[list[Any], int]) -> None:
+        assert ([row.id for row in prepared[0]], prepared[1]) == ([row.id for row in expected[0]], expected[1])
+
+    for status in (None, EnrolmentStatus.SUBMITTED):
+        await same(
+            await reviewable_page(scope, sort="-submitted_at", offset=0, limit=5, status=status),
+            await counted_page(reviewable_enrolments(scope, status=status), "-submitted_at", "-id", offset=0, limit=5),
+        )
+    await same(
+        await reviewable_page(scope, sort="real_name", offset=1, limit=3, queue=EnrolmentQueue.PENDING),
+        await counted_page(
+            reviewable_enrolments(scope, queue=EnrolmentQueue.PENDING), "real_name", "-id", offset=1, limit=3
+        ),
+    )
+    for assignee in (None, "me", "none"):
+        await same(
+            await warm_queue_page(scope, staff, at=at, offset=0, limit=5, assignee=assignee),
+            await counted_page(
+                warm_queue(scope, staff, at=at, assignee=assignee), "created_at", "id", offset=0, limit=5
+            ),
+        )
+    # The demo's service orders are elsewhere in the tree: the scope over the first one's union.
+    demo_order = await ServiceOrder.first()
+    assert demo_order is not None
+    order_scope = StaffScope(org_id=demo_order.org_id, sees_everything=sees_everything)
+    await same(
+        await order_queue_page(order_scope, offset=0, limit=5),
+        await counted_page(order_queue(order_scope), "created_at", "id", offset=0, limit=5),
+    )
+    # Rows of each kind are there, or the comparisons above compared nothing.
+    assert (await reviewable_page(scope, sort="-submitted_at", offset=0, limit=1))[1] >= 3
+    assert (await warm_queue_page(scope, staff, at=at, offset=0, limit=1))[1] >= 3
+    assert (await order_queue_page(order_scope, offset=0, limit=1))[1] > 0
