@@ -19,7 +19,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from models.kernel.prepared import Prepared
+from models.prepared import Prepared
 from models.scoping import Scoping
 
 

@@ -8,8 +8,8 @@ from sanic.response import HTTPResponse
 from handlers.profiles.shapes import ProfileOut, profile_out
 from models.accounts import SubjectKind, User, find_or_create_worker
 from models.audit import Actor, record
-from models.kernel.prepared import PreparedGet
 from models.membership.queries import active_membership
+from models.prepared import PreparedGet
 from models.profiles.tables import WorkerProfile
 from server.auth.guards import client_ip, worker_required
 from server.clock import now
@@ -86,7 +86,7 @@ async def logout(request: Request) -> HTTPResponse:
     return respond({"ok": True})
 
 
-# Read on every GET /api/v1/me: the SQL written once (models/kernel/prepared.py).
+# Read on every GET /api/v1/me: the SQL written once (models/prepared.py).
 _PROFILE = PreparedGet(WorkerProfile, "user_id")
 
 

@@ -14,8 +14,8 @@ from models.catalogue import OCCUPATIONS, PLATFORMS, label_of
 from models.enrolment.tables import REVIEWABLE, Enrolment, EnrolmentStatus
 from models.errors import NotFound
 from models.kernel.history import CaseEvent
-from models.kernel.prepared import PreparedPage, counted_page
 from models.orgs import in_subtree
+from models.prepared import PreparedPage, counted_page
 from models.scope import StaffScope, WorkerScope
 from server.clock import now
 

@@ -9,7 +9,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from models.enterprises.tables import Enterprise, EnterpriseContact, EnterpriseStatus
-from models.kernel.prepared import Prepared
+from models.prepared import Prepared
 from models.profiles.tables import WorkerProfile
 from models.scope import ContactScope, StaffScope
 

@@ -44,8 +44,8 @@ from tortoise.transactions import in_transaction
 
 from models.audit import Actor, record
 from models.errors import Conflict, Forbidden, Invalid, NotFound
-from models.kernel.prepared import Prepared
 from models.orgs import Org, OrgClosure
+from models.prepared import Prepared
 from models.scope import StaffScope
 from server.clock import SHANGHAI
 

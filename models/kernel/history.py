@@ -14,7 +14,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from models.accounts import staff_names
-from models.kernel.prepared import Prepared
+from models.prepared import Prepared
 
 
 class CaseEvent(Model):

@@ -8,9 +8,9 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from models.catalogue import OCCUPATIONS, PLATFORMS, label_of
-from models.kernel.prepared import PreparedGet
 from models.membership.tables import Membership, MembershipStatus, OrgMemberTally
 from models.orgs import OrgClosure, in_subtree
+from models.prepared import PreparedGet
 from models.profiles.identity import ascii_form, is_ascii_digits
 from models.scope import StaffScope
 
@@ -48,7 +48,7 @@ async def active_membership(user_id: int, *, with_org: bool = False) -> Membersh
     return await Membership.get_or_none(user_id=user_id, status=MembershipStatus.ACTIVE)
 
 
-# Read on every GET /api/v1/me: the SQL written once (models/kernel/prepared.py).
+# Read on every GET /api/v1/me: the SQL written once (models/prepared.py).
 _ACTIVE_WITH_ORG = PreparedGet(Membership, "user_id", "org", status=MembershipStatus.ACTIVE)
 
 

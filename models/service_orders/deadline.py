@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from models.kernel.calendar import CalendarKind
-from models.kernel.prepared import Prepared
 from models.kernel.timers import (
     BreachAction,
     SlaTimer,
@@ -23,6 +22,7 @@ from models.kernel.timers import (
     stop_timer,
     timer_states,
 )
+from models.prepared import Prepared
 from models.service_orders.tables import CASE_TYPE, ServiceOrder
 from server.clock import SHANGHAI
 

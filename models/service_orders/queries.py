@@ -12,9 +12,9 @@ from tortoise.queryset import QuerySet
 from models.enterprises.queries import contact_scope
 from models.kernel.assignment import AssigneeKind, Assignment, AssignmentState, ExpertScope, current
 from models.kernel.history import CaseEvent, history_of
-from models.kernel.prepared import PreparedPage, counted_page
 from models.kernel.timers import SlaState, live_timers
 from models.orgs import in_subtree
+from models.prepared import PreparedPage, counted_page
 from models.scope import ContactScope, StaffScope
 from models.service_orders.deadline import KIND
 from models.service_orders.machine import AWAITING_DISPATCH, OPEN

@@ -9,8 +9,8 @@ from tortoise.queryset import QuerySet
 
 from models.accounts import StaffAccount
 from models.kernel.history import CaseEvent, history_of
-from models.kernel.prepared import Prepared, PreparedPage, counted_page
 from models.orgs import in_subtree
+from models.prepared import Prepared, PreparedPage, counted_page
 from models.scope import StaffScope, WorkerScope
 from models.warm_requests.machine import MACHINE
 from models.warm_requests.sla import filter_by_sla

@@ -15,7 +15,6 @@ from tortoise.transactions import in_transaction
 from models.audit import Actor, record
 from models.errors import Invalid
 from models.kernel.calendar import CalendarKind
-from models.kernel.prepared import Prepared
 from models.kernel.timers import (
     BreachAction,
     SlaState,
@@ -31,6 +30,7 @@ from models.kernel.timers import (
     timer_states,
 )
 from models.orgs import ancestors
+from models.prepared import Prepared
 from models.scope import StaffScope
 from models.warm_requests.catalogue import REQUEST_TYPES, request_type
 from models.warm_requests.tables import OPEN, SlaPolicy, WarmRequest

@@ -17,7 +17,7 @@ import jwt
 
 from models.accounts import AuthSession, StaffAccount, SubjectKind, User
 from models.errors import Forbidden, Unauthorized
-from models.kernel.prepared import PreparedGet
+from models.prepared import PreparedGet
 from server.clock import now
 
 _ALGORITHM = "HS256"

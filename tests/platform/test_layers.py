@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 # What every layer may stand on: errors, audit, the clock, people's accounts, the union tree and
-# its scope, the catalogue, and the server's settings, crypto, password hashing, shared-state
+# its scope, the catalogue, prepared queries, and the server's settings, crypto, password hashing, shared-state
 # limits and database connections.
 FOUNDATION = {
     "models.errors",
@@ -21,6 +21,7 @@ FOUNDATION = {
     "models.scoping",
     "models.catalogue",
     "models.idempotency",
+    "models.prepared",
     "server.clock",
     "server.crypto",
     "server.settings",

@@ -13,8 +13,8 @@ from tortoise.transactions import in_transaction
 
 from models.enrolment.queries import EnrolmentQueue, reviewable_enrolments, reviewable_page
 from models.enrolment.tables import EnrolmentStatus
-from models.kernel.prepared import Prepared, PreparedGet, counted_page
 from models.orgs import Org, OrgClosure, OrgType
+from models.prepared import Prepared, PreparedGet, counted_page
 from models.scope import StaffScope
 from models.service_orders.queries import queue as order_queue
 from models.service_orders.queries import queue_page as order_queue_page
@@ -26,6 +26,9 @@ from tests.factories.common import unique
 from tests.factories.enrolment import applicant
 from tests.factories.unions import demo_org, make_org, make_staff
 from tests.factories.warm_requests import help_request
+
+# The stack's server has migrated the database and loaded the demo; Tortoise is initialised on it.
+pytestmark = pytest.mark.usefixtures("stack")
 
 CITY = "中山市总工会"
 
