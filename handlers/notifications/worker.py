@@ -9,9 +9,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from models.errors import Invalid
-from models.notifications.consent import record_consent
+from models.notifications.consent import balances, record_consent
 from models.notifications.inbox import mark_all_read, mark_read
-from models.notifications.tables import Notification, SubscriptionBalance
+from models.notifications.tables import Notification
 from server.auth.guards import worker_required
 from server.http import LocalTime, PageQuery, Shape, documented, parse_body, parse_query, respond
 from server.idempotency import idempotent
@@ -94,13 +94,9 @@ async def read_all(request: Request) -> HTTPResponse:
 
 async def _subscriptions(request: Request) -> SubscriptionsOut:
     wanted = request.app.ctx.templates.consent_templates()
-    balances = dict(
-        await SubscriptionBalance.filter(user_id=request.ctx.user.id, template_id__in=list(wanted)).values_list(
-            "template_id", "balance"
-        )
-    )
+    left = await balances(request.ctx.user.id, wanted)
     return SubscriptionsOut(
-        items=[SubscriptionItem(template_id=t, events=sorted(e), balance=balances.get(t, 0)) for t, e in wanted.items()]
+        items=[SubscriptionItem(template_id=t, events=sorted(e), balance=left.get(t, 0)) for t, e in wanted.items()]
     )
 
 
