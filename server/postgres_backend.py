@@ -9,6 +9,8 @@ which `server/errors.py` answers 503 with Retry-After at once. Selected by
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import asyncpg
@@ -20,16 +22,44 @@ class DatabaseBusy(Exception):
 
 
 class BoundedPool(asyncpg.Pool):
+    """asyncpg's pool, bounded and fair: connections go to waiting requests in the order they
+    asked. asyncpg's own queue lets a request that arrives just as a connection comes back take
+    it ahead of those already waiting, who go to the back again: under load most requests are
+    served at once and some wait many turns, which made p99 five to ten times the median at 64
+    connections over a pool of 5. A first-come, first-served semaphore of the pool's size now
+    decides the turn; holding a turn, a connection is always free."""
+
     def __init__(self, *args: Any, acquire_timeout: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._acquire_timeout = acquire_timeout
+        self._turns = asyncio.Semaphore(self._maxsize)
+        self._lent: set[int] = set()  # ids of the connections handed out, each holding a turn
 
     async def _acquire(self, timeout: float | None) -> asyncpg.Connection:  # noqa: ASYNC109 - asyncpg's signature
         bound = self._acquire_timeout if timeout is None else timeout
+        started = time.monotonic()
         try:
-            return await super()._acquire(bound)
+            async with asyncio.timeout(bound):
+                await self._turns.acquire()
         except TimeoutError as exc:
             raise DatabaseBusy(f"no database connection free within {bound:g} s") from exc
+        try:
+            connection = await super()._acquire(max(0.001, bound - (time.monotonic() - started)))
+        except BaseException as exc:
+            self._turns.release()
+            if isinstance(exc, TimeoutError):
+                raise DatabaseBusy(f"no database connection free within {bound:g} s") from exc
+            raise
+        self._lent.add(id(connection))
+        return connection
+
+    async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        try:
+            await super().release(connection, timeout=timeout)
+        finally:
+            if id(connection) in self._lent:
+                self._lent.discard(id(connection))
+                self._turns.release()
 
 
 class BoundedPostgresClient(AsyncpgDBClient):
