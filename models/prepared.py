@@ -11,8 +11,8 @@ query is written as an ordinary Tortoise query set by a function of its values:
 On the first call for a shape, the function runs twice with two sets of stand-in values and
 Tortoise writes that query's parameterised SQL each time; the parameters that differ between the
 two are where each call's values go (a constant of the query stays a constant, even one that
-equals a stand-in). Every later call copies the built query set, gives it the SQL with its own
-values and lets Tortoise run it, so instances, `values()` rows, counts and `select_related` come
+equals a stand-in). Every later call has Tortoise run the built query set with that SQL and its
+own values, so instances, `values()` rows, counts and `select_related` come
 out exactly as the query set would make them, on whatever connection it would use (a
 transaction's, inside one).
 
@@ -25,7 +25,6 @@ so the mistake shows at the first call in any test rather than as a wrong answer
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
@@ -105,7 +104,7 @@ def _stand_ins(values: tuple[Any, ...], variant: int) -> tuple[list[Any], list[A
 
 
 class _FixedSql:
-    """Stands in for pypika's query on a copied query set: the SQL is already written."""
+    """Stands in for pypika's query for one call: the SQL is already written."""
 
     __slots__ = ("parameters", "sql")
 
@@ -115,6 +114,23 @@ class _FixedSql:
 
     def get_parameterized_sql(self) -> tuple[str, list[Any]]:
         return self.sql, self.parameters
+
+
+class _Run:
+    """The built query set as one call runs it: the call's connection and SQL, everything else
+    read from the shape's query set, which is shared by every call and never changed (a copy of
+    it per call cost more than the rest of the call's Python). `__slots__` makes any write by
+    Tortoise fail loudly rather than land on the shared query set."""
+
+    __slots__ = ("_built", "_db", "query")
+
+    def __init__(self, built: AwaitableQuery[Any], db: Any, query: _FixedSql) -> None:
+        self._built = built
+        self._db = db
+        self.query = query
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._built, name)
 
 
 class _Shape:
@@ -149,10 +165,8 @@ class Prepared(Generic[R]):
         parameters = list(shape.parameters)
         for place, slot, as_text in shape.places:
             parameters[place] = str(slots[slot]) if as_text else slots[slot]
-        query = copy.copy(shape.built)
-        query._db = db
-        query.query = _FixedSql(shape.sql, parameters)  # type: ignore[assignment]
-        return await query._execute()  # type: ignore[no-any-return]
+        run = _Run(shape.built, db, _FixedSql(shape.sql, parameters))
+        return await type(shape.built)._execute(run)  # type: ignore[arg-type,no-any-return]
 
     def _write(self, db: Any, values: tuple[Any, ...]) -> _Shape:
         """Build the shape twice with different stand-ins: the parameters that differ are the

@@ -38,11 +38,14 @@ class BoundedPool(asyncpg.Pool):
     async def _acquire(self, timeout: float | None) -> asyncpg.Connection:  # noqa: ASYNC109 - asyncpg's signature
         bound = self._acquire_timeout if timeout is None else timeout
         started = time.monotonic()
-        try:
-            async with asyncio.timeout(bound):
-                await self._turns.acquire()
-        except TimeoutError as exc:
-            raise DatabaseBusy(f"no database connection free within {bound:g} s") from exc
+        if self._turns.locked():
+            try:
+                async with asyncio.timeout(bound):
+                    await self._turns.acquire()
+            except TimeoutError as exc:
+                raise DatabaseBusy(f"no database connection free within {bound:g} s") from exc
+        else:
+            await self._turns.acquire()  # free now: no timer to arm
         try:
             connection = await super()._acquire(max(0.001, bound - (time.monotonic() - started)))
         except BaseException as exc:
