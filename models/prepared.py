@@ -103,6 +103,15 @@ def _stand_ins(values: tuple[Any, ...], variant: int) -> tuple[list[Any], list[A
     return built, slots
 
 
+def _same(parameter: Any, stand_in: Any) -> bool:
+    """The parameter is the stand-in as given, not merely equal to it: an aware time moved to
+    another zone compares equal but would be sent as the caller gave it, which SQLite compares as
+    text. A UUID written as text is the one rewriting followed."""
+    if type(parameter) is type(stand_in):
+        return repr(parameter) == repr(stand_in)
+    return isinstance(stand_in, UUID) and parameter == str(stand_in)
+
+
 class _FixedSql:
     """Stands in for pypika's query for one call: the SQL is already written."""
 
@@ -185,12 +194,11 @@ class Prepared(Generic[R]):
         for place, (one, two) in enumerate(zip(parameters, other_parameters, strict=True)):
             if one == two:
                 continue
-            # Tortoise writes a UUID as text for some drivers: that one rewriting is followed.
             slot = next(
                 (
                     slot
                     for slot, (mine, theirs) in enumerate(zip(first, second, strict=True))
-                    if (one, two) in ((mine, theirs), (str(mine), str(theirs)))
+                    if _same(one, mine) and _same(two, theirs)
                 ),
                 None,
             )

@@ -37,7 +37,9 @@ def _within_range(value: datetime) -> datetime:
     local = value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
     if not EARLIEST <= local <= LATEST:
         raise ValueError("时间须在 1900-01-01 至 2999-12-31 之间")
-    return local
+    # Moved to Beijing time, the zone the database holds: SQLite compares times as text, so a
+    # filter given as 00:00Z would otherwise miss rows stored as 08:00+08:00.
+    return local.astimezone(SHANGHAI)
 
 
 # A time coming in (a filter or a field of a body): ISO 8601, without an offset read as Beijing time.

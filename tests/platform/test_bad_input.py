@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, timedelta, timezone
 
 import httpx
 import pytest
@@ -132,6 +133,19 @@ async def test_dates_in_range_still_filter(api: httpx.AsyncClient, staff_token: 
         "/api/v1/admin/enrolments", params={"submitted_from": "2000-01-01", "page_size": 1}, headers=bearer(staff_token)
     )
     assert answer.status_code == 200 and answer.json()["total"] >= 0
+
+
+async def test_a_time_filter_means_the_same_instant_in_any_zone(api: httpx.AsyncClient, staff_token: str) -> None:
+    _, _, enrolment_id = await applicant(api)
+    submitted = (await Enrolment.get(id=enrolment_id)).submitted_at
+    for zone in (UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5))):
+        found = {}
+        for shift in (-1, 1):
+            bound = (submitted + timedelta(seconds=shift)).astimezone(zone).isoformat()
+            params = {"submitted_from": bound, "sort": "-submitted_at", "page_size": 100}
+            answer = await api.get("/api/v1/admin/enrolments", params=params, headers=bearer(staff_token))
+            found[shift] = enrolment_id in {item["id"] for item in answer.json()["items"]}
+        assert found == {-1: True, 1: False}, zone
 
 
 @pytest.mark.parametrize("page", ["²", "٣", "４", "99999999999999999999", "-1", "1e3"])

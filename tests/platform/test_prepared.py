@@ -3,6 +3,7 @@ on the connection the query set would use, and refuse shapes they cannot keep.""
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta
 from typing import Any
 
 import httpx
@@ -21,7 +22,7 @@ from models.service_orders.queries import queue_page as order_queue_page
 from models.service_orders.tables import ServiceOrder
 from models.warm_requests.queries import queue as warm_queue
 from models.warm_requests.queries import queue_page as warm_queue_page
-from server.clock import now
+from server.clock import SHANGHAI, now
 from tests.factories.common import unique
 from tests.factories.enrolment import applicant
 from tests.factories.unions import demo_org, make_org, make_staff
@@ -112,6 +113,22 @@ async def test_runs_inside_the_transaction_it_is_called_in() -> None:
             assert len(await CHILDREN(parent.id, 10)) == 1
             raise RuntimeError("roll back")
     assert await CHILDREN(parent.id, 10) == []
+
+
+async def test_times_are_sent_as_the_query_set_sends_them() -> None:
+    city = await demo_org(CITY)
+    org = await make_org(city)
+    made_after = Prepared(lambda parent_id, after: Org.filter(parent_id=parent_id, created_at__gte=after))
+    # The zone the database holds (what the API hands the domain, server/http.py): right answers.
+    moment = org.created_at.astimezone(SHANGHAI)
+    assert org.id in {o.id for o in await made_after(city.id, moment - timedelta(seconds=1))}
+    assert org.id not in {o.id for o in await made_after(city.id, moment + timedelta(seconds=1))}
+    # In any zone, what the query set would answer (SQLite compares times as text, both ways).
+    for zone in (SHANGHAI, UTC):
+        for shift in (-1, 1):
+            after = org.created_at.astimezone(zone) + timedelta(seconds=shift)
+            expected = {o.id for o in await Org.filter(parent_id=city.id, created_at__gte=after)}
+            assert {o.id for o in await made_after(city.id, after)} == expected
 
 
 async def test_a_value_rewritten_before_it_reaches_sql_is_refused() -> None:
