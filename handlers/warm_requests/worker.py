@@ -9,10 +9,8 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from handlers.warm_requests.shapes import RequestDetail, RequestPage, request_detail, requests_out
-from models.scope import WorkerScope
 from models.warm_requests import actions
-from models.warm_requests.queries import own_page
-from models.warm_requests.tables import WarmRequest
+from models.warm_requests.queries import own_page, own_request
 from server.auth.guards import worker_required
 from server.clock import now
 from server.http import DbId, PageQuery, Shape, documented, parse_body, parse_query, respond
@@ -53,8 +51,7 @@ class RatingOut(Shape):
 
 
 async def _detail(request: Request, request_id: int) -> HTTPResponse:
-    found = await WorkerScope(request.ctx.user.id).get(WarmRequest.all(), id=request_id)
-    return respond(await request_detail(found, now()))
+    return respond(await request_detail(await own_request(request.ctx.user.id, request_id), now()))
 
 
 @bp.post("")

@@ -16,6 +16,19 @@ from models.warm_requests.machine import MACHINE
 from models.warm_requests.sla import filter_by_sla
 from models.warm_requests.tables import OPEN, RequestStatus, WarmMessage, WarmRequest
 
+_OWN: Prepared[list[WarmRequest]] = Prepared(
+    lambda user_id, request_id: WorkerScope(user_id).restrict(WarmRequest.filter(id=request_id))
+)
+
+
+async def own_request(user_id: int, request_id: int) -> WarmRequest:
+    """The worker's own request; another's is one that does not exist, as `Scope.get` answers."""
+    found = await _OWN(user_id, request_id)
+    if not found:
+        raise WorkerScope.not_found({"id": request_id})
+    return found[0]
+
+
 _OWN_PAGE: PreparedPage[WarmRequest] = PreparedPage(
     lambda user_id: WorkerScope(user_id).restrict(WarmRequest.all()), "-id"
 )
