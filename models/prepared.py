@@ -90,16 +90,11 @@ def _stand_in(slot: int, variant: int, value: Any) -> Any:
 
 def _stand_ins(values: tuple[Any, ...], variant: int) -> tuple[list[Any], list[Any]]:
     """The values to build the shape with, and each slot's stand-in."""
-    slots: list[Any] = []
-    built: list[Any] = []
-    for value in values:
-        if isinstance(value, list | tuple):
-            items = [_stand_in(len(slots) + offset, variant, item) for offset, item in enumerate(value)]
-            slots += items
-            built.append(type(value)(items))
-        else:
-            slots.append(_stand_in(len(slots), variant, value))
-            built.append(slots[-1])
+    slots = [_stand_in(slot, variant, value) for slot, value in enumerate(_slots(values))]
+    taken = iter(slots)
+    built = [
+        type(value)(next(taken) for _ in value) if isinstance(value, list | tuple) else next(taken) for value in values
+    ]
     return built, slots
 
 

@@ -38,10 +38,6 @@ from server.clock import now
 bp = Blueprint("admin_pages_enrolments")
 
 
-async def _org_names(ids: set[int]) -> dict[int, str]:
-    return await org_names(ids)
-
-
 @bp.get("/enrolments")
 @page_guard(Permission.ENROLMENTS_READ)
 async def enrolment_list(request: Request) -> HTTPResponse:
@@ -54,7 +50,7 @@ async def enrolment_list(request: Request) -> HTTPResponse:
         "admin/enrolments.html",
         **page_of,
         chosen=chosen,
-        org_names=await _org_names({item.org_id for item in items}),
+        org_names=await org_names({item.org_id for item in items}),
         status_labels=STATUS_LABELS,
         statuses=list(EnrolmentStatus),
         occupations=OCCUPATIONS,
@@ -80,7 +76,7 @@ async def enrolment_list(request: Request) -> HTTPResponse:
 async def enrolment_export(request: Request) -> HTTPResponse:
     _, query = await ENROLMENTS.from_request(request, now())
     items = await query.limit(EXPORT_ROW_LIMIT)
-    names = await _org_names({item.org_id for item in items})
+    names = await org_names({item.org_id for item in items})
     rows = (
         [
             item.id,

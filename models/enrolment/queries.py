@@ -112,7 +112,10 @@ def _reviewable(
     submitted_from: datetime | None,
     submitted_to: datetime | None,
     queue: EnrolmentQueue | None,
+    match: Q | None = None,
+    at: datetime | None = None,
 ) -> QuerySet[Enrolment]:
+    """`reviewable_enrolments` from values a prepared query can take (the scope as its root)."""
     return reviewable_enrolments(
         StaffScope.below(subtree_root),
         status=status,
@@ -122,7 +125,9 @@ def _reviewable(
         platform=platform,
         submitted_from=submitted_from,
         submitted_to=submitted_to,
+        match=match,
         queue=queue,
+        at=at,
     )
 
 
@@ -150,33 +155,12 @@ async def reviewable_page(
     """A page of `reviewable_enrolments` by `sort` (one of `REVIEW_SORTS`, then newest id) and
     the total. Without a search or the overdue queue (an instant of its own) both queries are
     prepared."""
+    values = (
+        scope.subtree_root, status, org_id, is_gig_worker, occupation, platform, submitted_from, submitted_to, queue
+    )  # fmt: skip
     if match is None and queue is not EnrolmentQueue.OVERDUE:
-        return await _REVIEWABLE_PAGES[sort](
-            scope.subtree_root,
-            status,
-            org_id,
-            is_gig_worker,
-            occupation,
-            platform,
-            submitted_from,
-            submitted_to,
-            queue,
-            offset=offset,
-            limit=limit,
-        )
-    query = reviewable_enrolments(
-        scope,
-        status=status,
-        org_id=org_id,
-        is_gig_worker=is_gig_worker,
-        occupation=occupation,
-        platform=platform,
-        submitted_from=submitted_from,
-        submitted_to=submitted_to,
-        match=match,
-        queue=queue,
-        at=at,
-    )
+        return await _REVIEWABLE_PAGES[sort](*values, offset=offset, limit=limit)
+    query = _reviewable(*values, match=match, at=at)
     return await counted_page(query, sort, "-id", offset=offset, limit=limit)
 
 

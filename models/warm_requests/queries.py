@@ -52,7 +52,20 @@ def queue(
 ) -> QuerySet[WarmRequest]:
     """The caseworker's queue in their subtree; `assignee` is `me` or `none`; `open_only` leaves
     out what is resolved, closed or withdrawn."""
-    query = _queue(
+    query = _queue(*_queue_values(scope, staff, status, request_type, assignee, open_only))
+    return filter_by_sla(query, sla_state, at) if sla_state is not None else query
+
+
+def _queue_values(
+    scope: StaffScope,
+    staff: StaffAccount,
+    status: RequestStatus | None,
+    request_type: str | None,
+    assignee: str | None,
+    open_only: bool,
+) -> tuple[int | None, RequestStatus | None, str | None, int | None, bool, bool]:
+    """`_queue`'s values for a caseworker's filters: what a prepared query can take."""
+    return (
         scope.subtree_root,
         status,
         request_type,
@@ -60,7 +73,6 @@ def queue(
         assignee == "none",
         open_only,
     )
-    return filter_by_sla(query, sla_state, at) if sla_state is not None else query
 
 
 def _queue(
@@ -103,11 +115,8 @@ async def queue_page(
     """A page of `queue`, oldest first, and its total; without an SLA filter (decided at `at`)
     both queries are prepared."""
     if sla_state is None:
-        assigned_to = staff.id if assignee == "me" else None
-        return await _QUEUE_PAGE(
-            scope.subtree_root, status, request_type, assigned_to, assignee == "none", False,
-            offset=offset, limit=limit,
-        )  # fmt: skip
+        values = _queue_values(scope, staff, status, request_type, assignee, open_only=False)
+        return await _QUEUE_PAGE(*values, offset=offset, limit=limit)
     query = queue(scope, staff, at=at, status=status, assignee=assignee, sla_state=sla_state, request_type=request_type)
     return await counted_page(query, "created_at", "id", offset=offset, limit=limit)
 
