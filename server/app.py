@@ -131,7 +131,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
             api_base_url=settings.wechat_api_base_url,
             state=app.ctx.shared_state,
             timeout=settings.wechat_timeout_seconds,
-            threads=settings.wechat_threads,
+            connections=settings.wechat_connections,
         )
 
         app.ctx.official = WeChatGateway(
@@ -140,7 +140,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
             api_base_url=settings.wechat_api_base_url,
             state=app.ctx.shared_state,
             timeout=settings.wechat_timeout_seconds,
-            threads=4,
+            connections=4,
         )
         app.ctx.templates = TemplateBook(parse_templates(settings.notification_templates))
 

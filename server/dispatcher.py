@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import random
@@ -27,9 +26,11 @@ import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.expressions import F
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from models.errors import NotFound
@@ -49,6 +50,7 @@ from models.notifications.tables import (
     SubscriptionBalance,
 )
 from models.orgs import Org
+from models.prepared import Prepared
 from server.clock import now
 from server.settings import Settings
 from server.shared_state import SharedState
@@ -56,6 +58,8 @@ from server.wechat.gateway import WeChatCallFailed, WeChatGateway
 from server.wechat.templates import TemplateBook, parse_templates
 
 log = logging.getLogger("gonghui.dispatcher")
+
+M = TypeVar("M", bound=Model)
 
 BROADCAST_BATCH = 500
 # The longest a pipeline round runs before it drains and the runner starts the next one.
@@ -88,9 +92,81 @@ async def _adjust_balances(template_id: str, per_user: dict[int, int], sign: int
     for user_id, amount in per_user.items():
         by_amount.setdefault(amount, []).append(user_id)
     for amount, user_ids in by_amount.items():
-        await SubscriptionBalance.filter(user_id__in=user_ids, template_id=template_id).update(
-            balance=F("balance") + sign * amount
+        await _ADD_TO_BALANCES(user_ids, template_id, sign * amount)
+
+
+def _locking(query: QuerySet[M], row_locks: bool, skip_locked: bool = False) -> QuerySet[M]:
+    return query.select_for_update(skip_locked=skip_locked) if row_locks else query
+
+
+# The dispatcher's statements, each written once (models/prepared.py): a claim and an outcome
+# otherwise cost more CPU to build than the send they are for.
+_LAPSED: Prepared[list[NotificationDelivery]] = Prepared(
+    lambda moment, limit, row_locks: _locking(
+        NotificationDelivery.filter(status=DeliveryStatus.SENDING, lease_expires_at__lt=moment)
+        .order_by("lease_expires_at", "id")
+        .limit(limit),
+        row_locks,
+        skip_locked=True,
+    )
+)
+_DUE: Prepared[list[NotificationDelivery]] = Prepared(
+    lambda moment, limit, row_locks: _locking(
+        NotificationDelivery.filter(status=DeliveryStatus.PENDING, due_at__lte=moment)
+        .order_by("due_at", "id")
+        .limit(limit),
+        row_locks,
+        skip_locked=True,
+    )
+)
+_TAKE: Prepared[int] = Prepared(
+    lambda ids, name, lease_until: NotificationDelivery.filter(id__in=ids).update(
+        status=DeliveryStatus.SENDING, claimed_by=name, lease_expires_at=lease_until, attempts=F("attempts") + 1
+    )
+)
+_CLAIMED: Prepared[list[NotificationDelivery]] = Prepared(
+    lambda ids, name: NotificationDelivery.filter(
+        id__in=ids, claimed_by=name, status=DeliveryStatus.SENDING
+    ).select_related("notification__user")
+)
+_BALANCES: Prepared[list[SubscriptionBalance]] = Prepared(
+    lambda user_ids, template_id, row_locks: _locking(
+        SubscriptionBalance.filter(user_id__in=user_ids, template_id=template_id, balance__gt=0), row_locks
+    )
+)
+_ADD_TO_BALANCES: Prepared[int] = Prepared(
+    lambda user_ids, template_id, amount: SubscriptionBalance.filter(
+        user_id__in=user_ids, template_id=template_id
+    ).update(balance=F("balance") + amount)
+)
+_SPEND: Prepared[int] = Prepared(lambda ids: NotificationDelivery.filter(id__in=ids).update(consent_spent=True))
+_SETTLE: Prepared[int] = Prepared(
+    lambda delivery_id, name, status, template_id, consent_spent, errcode, error, msgid, finished_at, due_at: (
+        NotificationDelivery.filter(id=delivery_id, claimed_by=name, status=DeliveryStatus.SENDING).update(
+            status=status,
+            template_id=template_id,
+            consent_spent=consent_spent,
+            last_errcode=errcode,
+            last_error=error,
+            msgid=msgid,
+            finished_at=finished_at,
+            due_at=due_at,
+            claimed_by="",
+            lease_expires_at=None,
         )
+    )
+)
+_RELEASE: Prepared[int] = Prepared(
+    lambda ids, name: NotificationDelivery.filter(id__in=ids, claimed_by=name, status=DeliveryStatus.SENDING).update(
+        status=DeliveryStatus.PENDING, claimed_by="", lease_expires_at=None, attempts=F("attempts") - 1
+    )
+)
+_RECORDED_AS = {
+    Outcome.DELIVERED: DeliveryStatus.DELIVERED,
+    Outcome.SKIP: DeliveryStatus.SKIPPED,
+    Outcome.FAIL: DeliveryStatus.FAILED,
+    Outcome.RETRY: DeliveryStatus.PENDING,
+}
 
 
 class Dispatcher:
@@ -205,22 +281,13 @@ class Dispatcher:
         OR, so that each can walk its index: due pending ones by due_at, and lapsed claims."""
         moment = now()
         async with in_transaction():
-            due = NotificationDelivery.filter(status=DeliveryStatus.PENDING, due_at__lte=moment)
-            lapsed = NotificationDelivery.filter(status=DeliveryStatus.SENDING, lease_expires_at__lt=moment)
             ids: list[int] = []
-            for query in (lapsed.order_by("lease_expires_at", "id"), due.order_by("due_at", "id")):
-                query = query.limit(limit - len(ids))
-                if self._row_locks:
-                    query = query.select_for_update(skip_locked=True)
-                # Whole rows, not values_list: Tortoise 1.1.9 drops FOR UPDATE from values queries.
-                ids += [delivery.id for delivery in await query] if len(ids) < limit else []
+            for query in (_LAPSED, _DUE):
+                if len(ids) < limit:
+                    ids += [delivery.id for delivery in await query(moment, limit - len(ids), self._row_locks)]
             if ids:
-                await NotificationDelivery.filter(id__in=ids).update(
-                    status=DeliveryStatus.SENDING,
-                    claimed_by=self.name,
-                    lease_expires_at=moment + timedelta(seconds=self.settings.dispatcher_lease_seconds),
-                    attempts=F("attempts") + 1,
-                )
+                lease_until = moment + timedelta(seconds=self.settings.dispatcher_lease_seconds)
+                await _TAKE(ids, self.name, lease_until)
         return ids
 
     async def _give_back(self, ids: list[int]) -> None:
@@ -236,9 +303,7 @@ class Dispatcher:
         together: per-delivery round trips cost more CPU than the sends themselves."""
         if not ids:
             return []
-        deliveries = await NotificationDelivery.filter(
-            id__in=ids, claimed_by=self.name, status=DeliveryStatus.SENDING
-        ).prefetch_related("notification__user")
+        deliveries = await _CLAIMED(ids, self.name)
         planned = await self._plan(deliveries)
         await self._spend_consents([plan for plan in planned if plan.needs_consent])
         return planned
@@ -264,10 +329,14 @@ class Dispatcher:
             for d in deliveries
             if d.channel == Channel.TEMPLATE and d.notification.user.unionid
         }
-        followers = dict(
-            await OfficialAccountFollower.filter(unionid__in=list(unionids), following=True).values_list(
-                "unionid", "oa_openid"
+        followers = (
+            dict(
+                await OfficialAccountFollower.filter(unionid__in=list(unionids), following=True).values_list(
+                    "unionid", "oa_openid"
+                )
             )
+            if unionids
+            else {}
         )
         plans = []
         for delivery in deliveries:
@@ -317,11 +386,8 @@ class Dispatcher:
             by_template.setdefault(plan.delivery.template_id, []).append(plan)
         for template_id, group in by_template.items():
             async with in_transaction():
-                user_ids = {plan.delivery.notification.user_id for plan in group}
-                query = SubscriptionBalance.filter(user_id__in=list(user_ids), template_id=template_id, balance__gt=0)
-                left = {
-                    row.user_id: row.balance for row in await (query.select_for_update() if self._row_locks else query)
-                }
+                user_ids = list({plan.delivery.notification.user_id for plan in group})
+                left = {row.user_id: row.balance for row in await _BALANCES(user_ids, template_id, self._row_locks)}
                 taken: dict[int, int] = {}
                 for plan in group:
                     user_id = plan.delivery.notification.user_id
@@ -333,7 +399,7 @@ class Dispatcher:
                 await _adjust_balances(template_id, taken, -1)
                 spent = [plan.delivery.id for plan in group if plan.delivery.consent_spent]
                 if spent:
-                    await NotificationDelivery.filter(id__in=spent).update(consent_spent=True)
+                    await _SPEND(spent)
 
     async def _send(self, plan: Plan) -> Result:
         delivery, notification = plan.delivery, plan.delivery.notification
@@ -381,75 +447,70 @@ class Dispatcher:
         )
         return random.uniform(ceiling / 2, ceiling)
 
-    def _outcome_values(self, plan: Plan, moment: datetime) -> dict[str, object]:
+    def _outcome_values(self, plan: Plan, moment: datetime) -> dict[str, Any]:
+        """Every column an outcome writes; a column the outcome leaves alone keeps its value, so
+        that every outcome is one prepared statement."""
         delivery, result = plan.delivery, plan.result
         assert result is not None
-        values: dict[str, object] = {
-            "template_id": delivery.template_id,
-            "consent_spent": delivery.consent_spent,
-            "last_errcode": result.errcode,
-            "last_error": result.error[:255],
-            "claimed_by": "",
-            "lease_expires_at": None,
-        }
         outcome = settle(result.outcome, delivery.attempts, self.settings.dispatcher_max_attempts)
-        if outcome != result.outcome:
-            values["last_error"] = f"gave up after {delivery.attempts} attempts: {result.error}"[:255]
-        if outcome == Outcome.DELIVERED:
-            values.update(status=DeliveryStatus.DELIVERED, msgid=result.msgid, finished_at=moment)
-        elif outcome == Outcome.SKIP:
-            values.update(status=DeliveryStatus.SKIPPED, finished_at=moment)
-        elif outcome == Outcome.FAIL:
-            values.update(status=DeliveryStatus.FAILED, finished_at=moment)
-        else:
-            values.update(
-                status=DeliveryStatus.PENDING, due_at=moment + timedelta(seconds=self._backoff(delivery.attempts))
-            )
+        error = (
+            result.error if outcome == result.outcome else f"gave up after {delivery.attempts} attempts: {result.error}"
+        )
+        values: dict[str, Any] = {
+            "status": _RECORDED_AS[outcome],
+            "last_errcode": result.errcode,
+            "last_error": error[:255],
+            "msgid": result.msgid if outcome == Outcome.DELIVERED else delivery.msgid,
+            "finished_at": moment,
+            "due_at": delivery.due_at,
+        }
+        if outcome == Outcome.RETRY:
+            values.update(finished_at=None, due_at=moment + timedelta(seconds=self._backoff(delivery.attempts)))
         return values
 
     async def _record(self, plans: list[Plan]) -> None:
-        """Write the batch's outcomes, one UPDATE per distinct outcome, and give back the
-        consents of sends that did not go out; only for deliveries still ours (a lapsed lease may
-        have passed them to another dispatcher)."""
+        """Write the outcomes that ended together and give back the consents of sends that did not
+        go out; only for deliveries still ours (a lapsed lease may have passed them to another
+        dispatcher). One statement per delivery."""
         moment = now()
-        groups: dict[str, tuple[dict[str, object], list[int]]] = {}
-        refunds: dict[str, dict[int, int]] = {}
+        settled = [plan for plan in plans if not plan.released and plan.result is not None]
         released = [plan.delivery.id for plan in plans if plan.released]
+        refunding = [
+            plan
+            for plan in settled
+            if plan.delivery.consent_spent and plan.result and plan.result.outcome in (Outcome.RETRY, Outcome.FAIL)
+        ]
         counts: dict[str, int] = {}
-        for plan in plans:
-            if plan.released or plan.result is None:
-                continue
-            if plan.delivery.consent_spent and plan.result.outcome in (Outcome.RETRY, Outcome.FAIL):
-                plan.delivery.consent_spent = False
-                per_user = refunds.setdefault(plan.delivery.template_id, {})
-                per_user[plan.delivery.notification.user_id] = per_user.get(plan.delivery.notification.user_id, 0) + 1
-            values = self._outcome_values(plan, moment)
-            key = json.dumps(values, default=str, sort_keys=True)
-            groups.setdefault(key, (values, []))[1].append(plan.delivery.id)
-            counts[str(values["status"])] = counts.get(str(values["status"]), 0) + 1
-        async with in_transaction():
-            ours = NotificationDelivery.filter(claimed_by=self.name, status=DeliveryStatus.SENDING)
-            still_ours = set(
-                delivery.id
-                for delivery in await (
-                    ours.filter(id__in=[plan.delivery.id for plan in plans]).select_for_update()
-                    if self._row_locks
-                    else ours.filter(id__in=[plan.delivery.id for plan in plans])
+        # One commit for the outcomes that ended together (a commit per statement costs PostgreSQL
+        # a WAL flush each), and consents given back with the outcome that gives them back.
+        together = refunding or len(settled) + bool(released) > 1
+        async with in_transaction() if together else contextlib.nullcontext():
+            refunds: dict[str, dict[int, int]] = {}
+            for plan in settled:
+                delivery, values = plan.delivery, self._outcome_values(plan, moment)
+                gives_back = plan in refunding
+                still_ours = await _SETTLE(
+                    delivery.id,
+                    self.name,
+                    values["status"],
+                    delivery.template_id,
+                    delivery.consent_spent and not gives_back,
+                    values["last_errcode"],
+                    values["last_error"],
+                    values["msgid"],
+                    values["finished_at"],
+                    values["due_at"],
                 )
-            )
+                counts[values["status"].value] = counts.get(values["status"].value, 0) + 1
+                if still_ours and gives_back:
+                    per_user = refunds.setdefault(delivery.template_id, {})
+                    per_user[delivery.notification.user_id] = per_user.get(delivery.notification.user_id, 0) + 1
             for template_id, per_user in refunds.items():
-                owned = {
-                    plan.delivery.notification.user_id
-                    for plan in plans
-                    if plan.delivery.id in still_ours and plan.delivery.template_id == template_id
-                }
-                await _adjust_balances(template_id, {u: n for u, n in per_user.items() if u in owned}, +1)
-            for values, delivery_ids in groups.values():
-                await ours.filter(id__in=[i for i in delivery_ids if i in still_ours]).update(**values)
+                await _adjust_balances(template_id, per_user, +1)
             if released:
-                await ours.filter(id__in=released).update(
-                    status=DeliveryStatus.PENDING, claimed_by="", lease_expires_at=None, attempts=F("attempts") - 1
-                )
+                await _RELEASE(released, self.name)
+        for plan in refunding:
+            plan.delivery.consent_spent = False
         log.debug("outcomes", extra={"dispatcher": self.name, "outcomes": counts, "released": len(released)})
 
     # --- broadcasts ---------------------------------------------------------------------------
@@ -576,7 +637,7 @@ def build_dispatcher(settings: Settings, state: SharedState, name: str | None = 
             api_base_url=settings.wechat_api_base_url,
             state=state,
             timeout=settings.wechat_timeout_seconds,
-            threads=settings.dispatcher_concurrency,
+            connections=settings.dispatcher_concurrency,
         )
 
     return Dispatcher(

@@ -134,7 +134,7 @@ class Settings(BaseSettings):
 
     wechat_api_base_url: str = "https://api.weixin.qq.com"
     wechat_timeout_seconds: float = 5.0
-    wechat_threads: int = 16
+    wechat_connections: int = 16
     wechat_miniprogram_appid: str = "wx-sandbox-miniprogram"
     wechat_miniprogram_secret: str = DEV_WECHAT_SECRET
 

@@ -22,7 +22,7 @@ async def shared_state(stack) -> AsyncIterator[SharedState]:
 
 
 def make_gateway(state: SharedState, sandbox_url: str, appid: str) -> WeChatGateway:
-    return WeChatGateway(appid=appid, secret="s", api_base_url=sandbox_url, state=state, timeout=5, threads=4)
+    return WeChatGateway(appid=appid, secret="s", api_base_url=sandbox_url, state=state, timeout=5, connections=4)
 
 
 async def stable_token_calls(sandbox: httpx.AsyncClient) -> int:
