@@ -158,19 +158,43 @@ class Prepared(Generic[R]):
     async def __call__(self, *values: Any) -> R:
         if any(isinstance(value, list | tuple) and len(value) > _LONGEST_LIST for value in values):
             return await self._build(*values)  # type: ignore[no-any-return]
+        db = self._db(values)
+        shape, parameters = self._bind(db, values)
+        run = _Run(shape.built, db, _FixedSql(shape.sql, parameters))
+        return await type(shape.built)._execute(run)  # type: ignore[arg-type,no-any-return]
+
+    async def many(self, rows: list[tuple[Any, ...]]) -> None:
+        """Run a prepared statement (an update, say) once for each row of values, the rows of one
+        shape sent together through the driver's executemany: one round trip, not one per row.
+        Row counts are not returned; a row must not hold a list longer than a prepared one may."""
+        if not rows:
+            return
+        db = self._db(rows[0])
+        batches: dict[int, tuple[_Shape, list[list[Any]]]] = {}
+        for values in rows:
+            shape, parameters = self._bind(db, values)
+            batches.setdefault(id(shape), (shape, []))[1].append(parameters)
+        for shape, parameter_rows in batches.values():
+            await db.execute_many(shape.sql, parameter_rows)
+
+    def _db(self, values: tuple[Any, ...]) -> Any:
         if self._model is None:
             self._model = self._build(*_stand_ins(values, 0)[0]).model
-        db = self._model._meta.db  # the connection the query set would use now (a transaction's, inside one)
+        return self._model._meta.db  # the connection the query set would use now (a transaction's, inside one)
+
+    def _bind(self, db: Any, values: tuple[Any, ...]) -> tuple[_Shape, list[Any]]:
+        """The shape for these values (written at its first call) and its parameters with them."""
         key = (db.capabilities.dialect, *(_key(value) for value in values))
         shape = self._shapes.get(key)
         if shape is None:
+            if any(isinstance(value, list | tuple) and len(value) > _LONGEST_LIST for value in values):
+                raise TypeError(f"a prepared statement takes lists of at most {_LONGEST_LIST} values")
             shape = self._shapes[key] = self._write(db, values)
         slots = _slots(values)
         parameters = list(shape.parameters)
         for place, slot, as_text in shape.places:
             parameters[place] = str(slots[slot]) if as_text else slots[slot]
-        run = _Run(shape.built, db, _FixedSql(shape.sql, parameters))
-        return await type(shape.built)._execute(run)  # type: ignore[arg-type,no-any-return]
+        return shape, parameters
 
     def _write(self, db: Any, values: tuple[Any, ...]) -> _Shape:
         """Build the shape twice with different stand-ins: the parameters that differ are the

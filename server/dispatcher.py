@@ -64,6 +64,8 @@ M = TypeVar("M", bound=Model)
 BROADCAST_BATCH = 500
 # The longest a pipeline round runs before it drains and the runner starts the next one.
 ROUND_SECONDS = 30.0
+# How often a dispatcher looks for claims whose dispatcher died (their lease ran out while sending).
+LAPSED_LOOK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,10 @@ _RECORDED_AS = {
 }
 
 
+async def _nothing() -> None:
+    return None
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -187,6 +193,7 @@ class Dispatcher:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self._row_locks = not settings.uses_sqlite
         self._stopping = asyncio.Event()
+        self._lapsed_looked_at = -LAPSED_LOOK_SECONDS
 
     def stop(self) -> None:
         self._stopping.set()
@@ -226,35 +233,36 @@ class Dispatcher:
                 wake.set()
 
         keeper = asyncio.create_task(self._keep_lease(held))
+        self._lapsed_looked_at = -LAPSED_LOOK_SECONDS  # a new round looks for lapsed claims at once
         try:
             while True:
                 wake.clear()
-                if ended:
-                    finished = ended.copy()
-                    ended.clear()
-                    await self._record(finished)
-                    for plan in finished:
-                        held.pop(plan.delivery.id, None)
+                finished = ended.copy()
+                ended.clear()
                 free = self.settings.dispatcher_concurrency - len(held)
                 open_for_claims = not self._stopping.is_set() and loop.time() < closes_at
-                # Claim when a quarter of the slots are free, not at each one: a claim costs a dozen
+                # Claim when a quarter of the slots are free, not at each one: a claim costs ten
                 # round trips whether it takes one delivery or eight.
                 enough = free >= max(1, self.settings.dispatcher_concurrency // 4) or (free > 0 and not held)
-                if open_for_claims and enough and loop.time() >= next_claim:
-                    plans = await self._prepare(await self.claim(min(free, self.settings.dispatcher_batch_size)))
-                    if not plans:  # nothing due: look again after the poll interval, or when a send ends
-                        next_claim = loop.time() + self.settings.dispatcher_poll_seconds
-                    for plan in plans:
-                        worked = True
-                        held[plan.delivery.id] = plan
-                        if plan.result is None:
-                            task = asyncio.create_task(run(plan))
-                            sends.add(task)
-                            task.add_done_callback(sends.discard)
-                        else:  # settled while preparing (no consent, no template): only recorded
-                            ended.append(plan)
-                    if plans:
-                        continue
+                claiming = open_for_claims and enough and loop.time() >= next_claim
+                if finished:
+                    await self._record(finished)
+                claimed = await self._claim(min(free, self.settings.dispatcher_batch_size)) if claiming else []
+                for plan in finished:
+                    held.pop(plan.delivery.id, None)
+                if claiming and not claimed:  # nothing due: look again after the poll interval, or when a send ends
+                    next_claim = loop.time() + self.settings.dispatcher_poll_seconds
+                for plan in claimed:
+                    worked = True
+                    held[plan.delivery.id] = plan
+                    if plan.result is None:
+                        task = asyncio.create_task(run(plan))
+                        sends.add(task)
+                        task.add_done_callback(sends.discard)
+                    else:  # settled while preparing (no consent, no template): only recorded
+                        ended.append(plan)
+                if finished or claiming:
+                    continue
                 if not held:
                     return worked
                 if not ended:
@@ -276,19 +284,27 @@ class Dispatcher:
 
     # --- claiming -----------------------------------------------------------------------------
 
-    async def claim(self, limit: int) -> list[int]:
-        """Mark up to `limit` due deliveries as ours for a lease. Two queries rather than one with
-        OR, so that each can walk its index: due pending ones by due_at, and lapsed claims."""
+    async def _claim(self, limit: int) -> list[Plan]:
+        """Mark up to `limit` due deliveries as ours for a lease, load what sending them needs and
+        spend their consents, in one transaction. Due pending ones and lapsed claims are two
+        queries rather than one with OR, so that each can walk its index; lapsed claims are rare
+        and looked for at most every LAPSED_LOOK_SECONDS."""
         moment = now()
+        loop_time = asyncio.get_running_loop().time()
         async with in_transaction():
             ids: list[int] = []
-            for query in (_LAPSED, _DUE):
-                if len(ids) < limit:
-                    ids += [delivery.id for delivery in await query(moment, limit - len(ids), self._row_locks)]
-            if ids:
-                lease_until = moment + timedelta(seconds=self.settings.dispatcher_lease_seconds)
-                await _TAKE(ids, self.name, lease_until)
-        return ids
+            if loop_time - self._lapsed_looked_at >= LAPSED_LOOK_SECONDS:
+                self._lapsed_looked_at = loop_time
+                ids += [delivery.id for delivery in await _LAPSED(moment, limit, self._row_locks)]
+            if len(ids) < limit:
+                ids += [delivery.id for delivery in await _DUE(moment, limit - len(ids), self._row_locks)]
+            if not ids:
+                return []
+            lease_until = moment + timedelta(seconds=self.settings.dispatcher_lease_seconds)
+            await _TAKE(ids, self.name, lease_until)
+            planned = await self._plan(await _CLAIMED(ids, self.name))
+            await self._spend_consents([plan for plan in planned if plan.needs_consent])
+        return planned
 
     async def _give_back(self, ids: list[int]) -> None:
         if ids:
@@ -297,16 +313,6 @@ class Dispatcher:
             )
 
     # --- sending ------------------------------------------------------------------------------
-
-    async def _prepare(self, ids: list[int]) -> list[Plan]:
-        """Load what a claim needs and spend its consents, once for all the deliveries claimed
-        together: per-delivery round trips cost more CPU than the sends themselves."""
-        if not ids:
-            return []
-        deliveries = await _CLAIMED(ids, self.name)
-        planned = await self._plan(deliveries)
-        await self._spend_consents([plan for plan in planned if plan.needs_consent])
-        return planned
 
     async def _keep_lease(self, held: dict[int, Plan]) -> None:
         """Renew the lease of what is held while it is being sent, so that a send held up by a
@@ -379,27 +385,26 @@ class Dispatcher:
                 plan.result = Result(Outcome.SKIP, None, "not_following: 用户未关注公众号")
 
     async def _spend_consents(self, plans: list[Plan]) -> None:
-        """One consent per subscribe delivery, taken for the batch in one transaction; none left:
-        skipped. The delivery records that it holds one, so a reclaim does not spend another."""
+        """One consent per subscribe delivery, taken in the claim's transaction; none left: skipped.
+        The delivery records that it holds one, so a reclaim does not spend another."""
         by_template: dict[str, list[Plan]] = {}
         for plan in plans:
             by_template.setdefault(plan.delivery.template_id, []).append(plan)
         for template_id, group in by_template.items():
-            async with in_transaction():
-                user_ids = list({plan.delivery.notification.user_id for plan in group})
-                left = {row.user_id: row.balance for row in await _BALANCES(user_ids, template_id, self._row_locks)}
-                taken: dict[int, int] = {}
-                for plan in group:
-                    user_id = plan.delivery.notification.user_id
-                    if left.get(user_id, 0) > taken.get(user_id, 0):
-                        taken[user_id] = taken.get(user_id, 0) + 1
-                        plan.delivery.consent_spent = True
-                    else:
-                        plan.result = Result(Outcome.SKIP, None, "no_consent: 用户未授权该订阅消息或次数已用完")
-                await _adjust_balances(template_id, taken, -1)
-                spent = [plan.delivery.id for plan in group if plan.delivery.consent_spent]
-                if spent:
-                    await _SPEND(spent)
+            user_ids = list({plan.delivery.notification.user_id for plan in group})
+            left = {row.user_id: row.balance for row in await _BALANCES(user_ids, template_id, self._row_locks)}
+            taken: dict[int, int] = {}
+            for plan in group:
+                user_id = plan.delivery.notification.user_id
+                if left.get(user_id, 0) > taken.get(user_id, 0):
+                    taken[user_id] = taken.get(user_id, 0) + 1
+                    plan.delivery.consent_spent = True
+                else:
+                    plan.result = Result(Outcome.SKIP, None, "no_consent: 用户未授权该订阅消息或次数已用完")
+            await _adjust_balances(template_id, taken, -1)
+            spent = [plan.delivery.id for plan in group if plan.delivery.consent_spent]
+            if spent:
+                await _SPEND(spent)
 
     async def _send(self, plan: Plan) -> Result:
         delivery, notification = plan.delivery, plan.delivery.notification
@@ -471,45 +476,49 @@ class Dispatcher:
     async def _record(self, plans: list[Plan]) -> None:
         """Write the outcomes that ended together and give back the consents of sends that did not
         go out; only for deliveries still ours (a lapsed lease may have passed them to another
-        dispatcher). One statement per delivery."""
+        dispatcher). The outcomes that give nothing back go in one round trip (executemany); one
+        that gives a consent back is written alone, as its row count says whether it was ours."""
         moment = now()
         settled = [plan for plan in plans if not plan.released and plan.result is not None]
         released = [plan.delivery.id for plan in plans if plan.released]
-        refunding = [
-            plan
-            for plan in settled
-            if plan.delivery.consent_spent and plan.result and plan.result.outcome in (Outcome.RETRY, Outcome.FAIL)
-        ]
         counts: dict[str, int] = {}
-        # One commit for the outcomes that ended together (a commit per statement costs PostgreSQL
-        # a WAL flush each), and consents given back with the outcome that gives them back.
-        together = refunding or len(settled) + bool(released) > 1
-        async with in_transaction() if together else contextlib.nullcontext():
+        plain: list[tuple[Any, ...]] = []
+        refunding: list[tuple[Plan, tuple[Any, ...]]] = []
+        for plan in settled:
+            assert plan.result is not None
+            delivery, values = plan.delivery, self._outcome_values(plan, moment)
+            gives_back = delivery.consent_spent and plan.result.outcome in (Outcome.RETRY, Outcome.FAIL)
+            row = (
+                delivery.id,
+                self.name,
+                values["status"],
+                delivery.template_id,
+                delivery.consent_spent and not gives_back,
+                values["last_errcode"],
+                values["last_error"],
+                values["msgid"],
+                values["finished_at"],
+                values["due_at"],
+            )
+            if gives_back:
+                refunding.append((plan, row))
+            else:
+                plain.append(row)
+            counts[values["status"].value] = counts.get(values["status"].value, 0) + 1
+        # Consents go back with the outcome that gives them back; one commit for the rest.
+        async with in_transaction() if refunding or released else contextlib.nullcontext():
+            await _SETTLE.many(plain)
             refunds: dict[str, dict[int, int]] = {}
-            for plan in settled:
-                delivery, values = plan.delivery, self._outcome_values(plan, moment)
-                gives_back = plan in refunding
-                still_ours = await _SETTLE(
-                    delivery.id,
-                    self.name,
-                    values["status"],
-                    delivery.template_id,
-                    delivery.consent_spent and not gives_back,
-                    values["last_errcode"],
-                    values["last_error"],
-                    values["msgid"],
-                    values["finished_at"],
-                    values["due_at"],
-                )
-                counts[values["status"].value] = counts.get(values["status"].value, 0) + 1
-                if still_ours and gives_back:
-                    per_user = refunds.setdefault(delivery.template_id, {})
-                    per_user[delivery.notification.user_id] = per_user.get(delivery.notification.user_id, 0) + 1
+            for plan, row in refunding:
+                if await _SETTLE(*row):
+                    per_user = refunds.setdefault(plan.delivery.template_id, {})
+                    user_id = plan.delivery.notification.user_id
+                    per_user[user_id] = per_user.get(user_id, 0) + 1
             for template_id, per_user in refunds.items():
                 await _adjust_balances(template_id, per_user, +1)
             if released:
                 await _RELEASE(released, self.name)
-        for plan in refunding:
+        for plan, _ in refunding:
             plan.delivery.consent_spent = False
         log.debug("outcomes", extra={"dispatcher": self.name, "outcomes": counts, "released": len(released)})
 

@@ -89,7 +89,10 @@ class NotificationDelivery(Model):
 
     class Meta:
         table = "notification_deliveries"
-        indexes = (("status", "due_at"),)
+        # The claim's order (due_at, then id) read straight from the index: a broadcast lands
+        # thousands of deliveries due at the same instant, and with (status, due_at) alone every
+        # claim sorted all of them to take the first few.
+        indexes = (("status", "due_at", "id"),)
 
 
 class SubscriptionBalance(Model):
