@@ -115,6 +115,28 @@ async def test_runs_inside_the_transaction_it_is_called_in() -> None:
     assert await CHILDREN(parent.id, 10) == []
 
 
+async def test_many_runs_a_statement_once_per_row_with_that_rows_values() -> None:
+    city = await demo_org(CITY)
+    parent = await make_org(city)
+    first, second, third = [await make_org(parent) for _ in range(3)]
+    rename = Prepared(lambda org_id, name, accepts: Org.filter(id=org_id).update(name=name, accepts_members=accepts))
+    # Two shapes among the rows (a boolean is a shape), each sent in one executemany.
+    rows = [(first.id, unique("甲"), False), (second.id, unique("乙"), True), (third.id, unique("丙"), False)]
+    await rename.many(rows)
+    stored = {org.id: (org.name, org.accepts_members) for org in await Org.filter(parent_id=parent.id)}
+    assert stored == {org_id: (name, accepts) for org_id, name, accepts in rows}
+    # Inside a transaction, on its connection: rolled back with it.
+    with pytest.raises(RuntimeError):
+        async with in_transaction():
+            await rename.many([(first.id, "不应留下", True)])
+            assert (await Org.get(id=first.id)).name == "不应留下"
+            raise RuntimeError("roll back")
+    assert (await Org.get(id=first.id)).name == rows[0][1]
+    await rename.many([])
+    with pytest.raises(TypeError, match="at most 100"):
+        await Prepared(lambda ids: Org.filter(id__in=ids).update(accepts_members=True)).many([(list(range(150)),)])
+
+
 async def test_times_are_sent_as_the_query_set_sends_them() -> None:
     city = await demo_org(CITY)
     org = await make_org(city)
