@@ -780,7 +780,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fault-run", action="store_true", help="inject WeChat faults and kill one dispatcher")
     parser.add_argument("--dispatchers", type=int, default=2, help="dispatcher processes (2 as specified; 1..4)")
     parser.add_argument("--batch-size", type=int, default=200, help="DISPATCHER_BATCH_SIZE of each dispatcher")
-    parser.add_argument("--concurrency", type=int, default=32, help="DISPATCHER_CONCURRENCY of each dispatcher")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=Settings.model_fields["dispatcher_concurrency"].default,
+        help="DISPATCHER_CONCURRENCY of each dispatcher (default: the setting's default)",
+    )
     parser.add_argument(
         "--pool-maxsize", type=int, default=0, help="database pool per dispatcher (?maxsize=); 0: Tortoise's default"
     )
