@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -50,13 +51,25 @@ def install(app: Sanic) -> None:
     """Count every answer. The route's template keeps the series few (`/api/v1/orgs/<org_id:int>`,
     not one per id); what matched no route is `unmatched`."""
 
+    counters: dict[tuple[str, str, int], Any] = {}
+    timers: dict[tuple[str, str], Any] = {}
+
     @app.on_response
     async def count_request(request: Request, response: HTTPResponse) -> None:
+        # The labelled series are looked up once each: `labels()` takes a lock and builds a key.
         route = f"/{request.route.path}" if request.route else "unmatched"
-        REQUESTS.labels(route, request.method, str(response.status)).inc()
+        counter = counters.get((route, request.method, response.status))
+        if counter is None:
+            counter = counters[route, request.method, response.status] = REQUESTS.labels(
+                route, request.method, str(response.status)
+            )
+        counter.inc()
         started = getattr(request.ctx, "started", None)
         if started is not None:
-            LATENCY.labels(route, request.method).observe(time.perf_counter() - started)
+            timer = timers.get((route, request.method))
+            if timer is None:
+                timer = timers[route, request.method] = LATENCY.labels(route, request.method)
+            timer.observe(time.perf_counter() - started)
 
 
 def http_exposition() -> bytes:
