@@ -102,7 +102,8 @@ def _locking(query: QuerySet[M], row_locks: bool, skip_locked: bool = False) -> 
 
 
 # The dispatcher's statements, each written once (models/prepared.py): a claim and an outcome
-# otherwise cost more CPU to build than the send they are for.
+# otherwise cost more CPU to build than the send they are for. The claims read whole rows, not
+# values_list: Tortoise 1.1.9 drops FOR UPDATE from values queries.
 _LAPSED: Prepared[list[NotificationDelivery]] = Prepared(
     lambda moment, limit, row_locks: _locking(
         NotificationDelivery.filter(status=DeliveryStatus.SENDING, lease_expires_at__lt=moment)
