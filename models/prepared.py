@@ -47,6 +47,10 @@ _STAND_IN_TIME = datetime(2999, 1, 1, tzinfo=UTC)
 _LONGEST_LIST = 100  # a longer list runs unprepared rather than keep a shape per length
 
 
+def _too_long(values: tuple[Any, ...]) -> bool:
+    return any(isinstance(value, list | tuple) and len(value) > _LONGEST_LIST for value in values)
+
+
 def _shaping(value: Any) -> bool:
     return value is None or isinstance(value, bool | Enum)
 
@@ -156,7 +160,7 @@ class Prepared(Generic[R]):
         self._shapes: dict[tuple[Any, ...], _Shape] = {}
 
     async def __call__(self, *values: Any) -> R:
-        if any(isinstance(value, list | tuple) and len(value) > _LONGEST_LIST for value in values):
+        if _too_long(values):
             return await self._build(*values)  # type: ignore[no-any-return]
         db = self._db(values)
         shape, parameters = self._bind(db, values)
@@ -169,6 +173,8 @@ class Prepared(Generic[R]):
         Row counts are not returned; a row must not hold a list longer than a prepared one may."""
         if not rows:
             return
+        if any(_too_long(values) for values in rows):
+            raise TypeError(f"a prepared statement takes lists of at most {_LONGEST_LIST} values")
         db = self._db(rows[0])
         batches: dict[int, tuple[_Shape, list[list[Any]]]] = {}
         for values in rows:
@@ -187,8 +193,6 @@ class Prepared(Generic[R]):
         key = (db.capabilities.dialect, *(_key(value) for value in values))
         shape = self._shapes.get(key)
         if shape is None:
-            if any(isinstance(value, list | tuple) and len(value) > _LONGEST_LIST for value in values):
-                raise TypeError(f"a prepared statement takes lists of at most {_LONGEST_LIST} values")
             shape = self._shapes[key] = self._write(db, values)
         slots = _slots(values)
         parameters = list(shape.parameters)

@@ -26,7 +26,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from tortoise.expressions import F
 from tortoise.models import Model
@@ -104,24 +104,21 @@ def _locking(query: QuerySet[M], row_locks: bool, skip_locked: bool = False) -> 
 # The dispatcher's statements, each written once (models/prepared.py): a claim and an outcome
 # otherwise cost more CPU to build than the send they are for. The claims read whole rows, not
 # values_list: Tortoise 1.1.9 drops FOR UPDATE from values queries.
-_LAPSED: Prepared[list[NotificationDelivery]] = Prepared(
-    lambda moment, limit, row_locks: _locking(
-        NotificationDelivery.filter(status=DeliveryStatus.SENDING, lease_expires_at__lt=moment)
-        .order_by("lease_expires_at", "id")
-        .limit(limit),
-        row_locks,
-        skip_locked=True,
+def _oldest_first(status: DeliveryStatus, passed: str) -> Prepared[list[NotificationDelivery]]:
+    """Deliveries in `status` whose time `passed` (`field__lt` or `field__lte`) is before the
+    moment, oldest first, skipping those another claim has locked."""
+    field = passed.split("__")[0]
+    return Prepared(
+        lambda moment, limit, row_locks: _locking(
+            NotificationDelivery.filter(status=status, **{passed: moment}).order_by(field, "id").limit(limit),
+            row_locks,
+            skip_locked=True,
+        )
     )
-)
-_DUE: Prepared[list[NotificationDelivery]] = Prepared(
-    lambda moment, limit, row_locks: _locking(
-        NotificationDelivery.filter(status=DeliveryStatus.PENDING, due_at__lte=moment)
-        .order_by("due_at", "id")
-        .limit(limit),
-        row_locks,
-        skip_locked=True,
-    )
-)
+
+
+_LAPSED = _oldest_first(DeliveryStatus.SENDING, "lease_expires_at__lt")
+_DUE = _oldest_first(DeliveryStatus.PENDING, "due_at__lte")
 _TAKE: Prepared[int] = Prepared(
     lambda ids, name, lease_until: NotificationDelivery.filter(id__in=ids).update(
         status=DeliveryStatus.SENDING, claimed_by=name, lease_expires_at=lease_until, attempts=F("attempts") + 1
@@ -143,6 +140,24 @@ _ADD_TO_BALANCES: Prepared[int] = Prepared(
     ).update(balance=F("balance") + amount)
 )
 _SPEND: Prepared[int] = Prepared(lambda ids: NotificationDelivery.filter(id__in=ids).update(consent_spent=True))
+
+
+class _Settlement(NamedTuple):
+    """An outcome as `_SETTLE` writes it, in its order: every column, those the outcome leaves
+    alone at their value, so that every outcome is one prepared statement."""
+
+    delivery_id: int
+    name: str
+    status: DeliveryStatus
+    template_id: str
+    consent_spent: bool
+    errcode: int | None
+    error: str
+    msgid: str
+    finished_at: datetime | None
+    due_at: datetime
+
+
 _SETTLE: Prepared[int] = Prepared(
     lambda delivery_id, name, status, template_id, consent_spent, errcode, error, msgid, finished_at, due_at: (
         NotificationDelivery.filter(id=delivery_id, claimed_by=name, status=DeliveryStatus.SENDING).update(
@@ -170,10 +185,6 @@ _RECORDED_AS = {
     Outcome.FAIL: DeliveryStatus.FAILED,
     Outcome.RETRY: DeliveryStatus.PENDING,
 }
-
-
-async def _nothing() -> None:
-    return None
 
 
 class Dispatcher:
@@ -453,26 +464,26 @@ class Dispatcher:
         )
         return random.uniform(ceiling / 2, ceiling)
 
-    def _outcome_values(self, plan: Plan, moment: datetime) -> dict[str, Any]:
-        """Every column an outcome writes; a column the outcome leaves alone keeps its value, so
-        that every outcome is one prepared statement."""
+    def _settlement(self, plan: Plan, moment: datetime, gives_back: bool) -> _Settlement:
         delivery, result = plan.delivery, plan.result
         assert result is not None
         outcome = settle(result.outcome, delivery.attempts, self.settings.dispatcher_max_attempts)
         error = (
             result.error if outcome == result.outcome else f"gave up after {delivery.attempts} attempts: {result.error}"
         )
-        values: dict[str, Any] = {
-            "status": _RECORDED_AS[outcome],
-            "last_errcode": result.errcode,
-            "last_error": error[:255],
-            "msgid": result.msgid if outcome == Outcome.DELIVERED else delivery.msgid,
-            "finished_at": moment,
-            "due_at": delivery.due_at,
-        }
-        if outcome == Outcome.RETRY:
-            values.update(finished_at=None, due_at=moment + timedelta(seconds=self._backoff(delivery.attempts)))
-        return values
+        retrying = outcome == Outcome.RETRY
+        return _Settlement(
+            delivery_id=delivery.id,
+            name=self.name,
+            status=_RECORDED_AS[outcome],
+            template_id=delivery.template_id,
+            consent_spent=delivery.consent_spent and not gives_back,
+            errcode=result.errcode,
+            error=error[:255],
+            msgid=result.msgid if outcome == Outcome.DELIVERED else delivery.msgid,
+            finished_at=None if retrying else moment,
+            due_at=moment + timedelta(seconds=self._backoff(delivery.attempts)) if retrying else delivery.due_at,
+        )
 
     async def _record(self, plans: list[Plan]) -> None:
         """Write the outcomes that ended together and give back the consents of sends that did not
@@ -480,38 +491,26 @@ class Dispatcher:
         dispatcher). The outcomes that give nothing back go in one round trip (executemany); one
         that gives a consent back is written alone, as its row count says whether it was ours."""
         moment = now()
-        settled = [plan for plan in plans if not plan.released and plan.result is not None]
         released = [plan.delivery.id for plan in plans if plan.released]
         counts: dict[str, int] = {}
-        plain: list[tuple[Any, ...]] = []
-        refunding: list[tuple[Plan, tuple[Any, ...]]] = []
-        for plan in settled:
-            assert plan.result is not None
-            delivery, values = plan.delivery, self._outcome_values(plan, moment)
-            gives_back = delivery.consent_spent and plan.result.outcome in (Outcome.RETRY, Outcome.FAIL)
-            row = (
-                delivery.id,
-                self.name,
-                values["status"],
-                delivery.template_id,
-                delivery.consent_spent and not gives_back,
-                values["last_errcode"],
-                values["last_error"],
-                values["msgid"],
-                values["finished_at"],
-                values["due_at"],
-            )
+        plain: list[_Settlement] = []
+        refunding: list[tuple[Plan, _Settlement]] = []
+        for plan in plans:
+            if plan.released or plan.result is None:
+                continue
+            gives_back = plan.delivery.consent_spent and plan.result.outcome in (Outcome.RETRY, Outcome.FAIL)
+            settlement = self._settlement(plan, moment, gives_back)
             if gives_back:
-                refunding.append((plan, row))
+                refunding.append((plan, settlement))
             else:
-                plain.append(row)
-            counts[values["status"].value] = counts.get(values["status"].value, 0) + 1
+                plain.append(settlement)
+            counts[settlement.status.value] = counts.get(settlement.status.value, 0) + 1
         # Consents go back with the outcome that gives them back; one commit for the rest.
         async with in_transaction() if refunding or released else contextlib.nullcontext():
             await _SETTLE.many(plain)
             refunds: dict[str, dict[int, int]] = {}
-            for plan, row in refunding:
-                if await _SETTLE(*row):
+            for plan, settlement in refunding:
+                if await _SETTLE(*settlement):
                     per_user = refunds.setdefault(plan.delivery.template_id, {})
                     user_id = plan.delivery.notification.user_id
                     per_user[user_id] = per_user.get(user_id, 0) + 1
