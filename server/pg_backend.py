@@ -35,11 +35,50 @@ from tortoise.backends.base.client import TransactionContext
 from tortoise.connection import get_connections
 from tortoise.exceptions import TransactionManagementError
 
-from server.postgres_backend import BoundedPostgresClient
+from server.postgres_backend import BoundedPool, BoundedPostgresClient
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
     """In place of asyncpg's reset query (see the module's docstring)."""
+
+
+class KeptSessionPool(BoundedPool):
+    """The bounded pool, giving a connection back at once when there is nothing to undo.
+
+    asyncpg's release runs its reset in a task of its own under a timer (`asyncio.shield`, so that
+    a cancelled request cannot lose the connection), even when, as here, the reset has nothing to
+    do: 15 of the 22 µs of CPU that taking and giving back a connection cost. A connection with
+    no transaction open, no listener, no cancellation under way, under its query limit and of the
+    pool's generation goes back here without awaiting anything (so nothing can interrupt it),
+    the steps asyncpg's release takes after its reset; any other goes through asyncpg's release.
+    Written against asyncpg 0.32's pool (pyproject pins the minor version); tests/platform covers
+    both paths."""
+
+    async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        if self._give_back_at_once(connection):
+            self._lent.discard(id(connection))
+            self._turns.release()
+            return
+        await super().release(connection, timeout=timeout)
+
+    def _give_back_at_once(self, proxy: Any) -> bool:
+        holder, connection = getattr(proxy, "_holder", None), getattr(proxy, "_con", None)
+        if holder is None or connection is None or holder._pool is not self or holder._in_use is None:
+            return False
+        if id(proxy) not in self._lent or holder._generation != self._generation:
+            return False
+        protocol = connection._protocol
+        if connection.is_closed() or protocol.is_in_transaction() or connection._top_xact is not None:
+            return False
+        if protocol._is_cancelling() or protocol.queries_count >= holder._max_queries:
+            return False
+        if connection._listeners or connection._log_listeners:
+            return False
+        connection._on_release()
+        holder._timeout = None
+        holder._release()
+        holder._setup_inactive_callback()
+        return True
 
 
 class _Held:
@@ -160,6 +199,8 @@ class _HeldTransaction(TransactionContext):
 
 
 class RequestConnectionClient(BoundedPostgresClient):
+    pool_class = KeptSessionPool
+
     async def create_pool(self, **kwargs: Any) -> asyncpg.Pool:
         return await super().create_pool(reset=_keep_session, **kwargs)
 

@@ -10,7 +10,6 @@ which `server/errors.py` answers 503 with Retry-After at once. Selected by
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import asyncpg
@@ -37,7 +36,6 @@ class BoundedPool(asyncpg.Pool):
 
     async def _acquire(self, timeout: float | None) -> asyncpg.Connection:  # noqa: ASYNC109 - asyncpg's signature
         bound = self._acquire_timeout if timeout is None else timeout
-        started = time.monotonic()
         if self._turns.locked():
             try:
                 async with asyncio.timeout(bound):
@@ -47,7 +45,10 @@ class BoundedPool(asyncpg.Pool):
         else:
             await self._turns.acquire()  # free now: no timer to arm
         try:
-            connection = await super()._acquire(max(0.001, bound - (time.monotonic() - started)))
+            # Holding a turn, a connection holder is free at once: the only wait left is a new
+            # connection's connect, which asyncpg bounds itself (`timeout`, set in create_pool).
+            # asyncpg's own bound here would cost a task and a timer on every acquire.
+            connection = await super()._acquire(None)
         except BaseException as exc:
             self._turns.release()
             if isinstance(exc, TimeoutError):
@@ -58,7 +59,7 @@ class BoundedPool(asyncpg.Pool):
 
     async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109
         try:
-            await super().release(connection, timeout=timeout)
+            await super().release(connection, timeout=self._acquire_timeout if timeout is None else timeout)
         finally:
             if id(connection) in self._lent:
                 self._lent.discard(id(connection))
@@ -70,9 +71,16 @@ class BoundedPostgresClient(AsyncpgDBClient):
         super().__init__(**kwargs)
         self.acquire_timeout = float(acquire_timeout)
 
+    pool_class: type[BoundedPool] = BoundedPool
+
     async def create_pool(self, **kwargs: Any) -> asyncpg.Pool:
-        defaults = {"max_queries": 50_000, "max_inactive_connection_lifetime": 300.0, "record_class": asyncpg.Record}
-        return await BoundedPool(None, acquire_timeout=self.acquire_timeout, **{**defaults, **kwargs})
+        defaults = {
+            "max_queries": 50_000,
+            "max_inactive_connection_lifetime": 300.0,
+            "record_class": asyncpg.Record,
+            "timeout": self.acquire_timeout,  # asyncpg.connect's: a new connection's connect
+        }
+        return await self.pool_class(None, acquire_timeout=self.acquire_timeout, **{**defaults, **kwargs})
 
 
 client_class = BoundedPostgresClient
