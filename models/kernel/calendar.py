@@ -20,7 +20,8 @@ Working hours are the module constant `WORKING_HOURS` (09:00-12:00 and 13:30-18:
 the same for every union: a union with other hours is a case nobody has asked for yet.
 
 Everything here is pure and takes its instants as arguments, except `WorkdayCalendar.load` (one
-query for the overrides of a union's chain) and the admin actions at the bottom.
+query for the overrides of a union's chain), `WorkdayCalendar.load_many` (the same for a page of
+cases in many unions, in one or two) and the admin actions at the bottom.
 """
 
 from __future__ import annotations
@@ -222,6 +223,17 @@ def _overrides_of_chain(org_id: int | None, years: frozenset[int] | None = None)
 
 
 _OVERRIDES_OF_CHAIN: Prepared[list[dict[str, Any]]] = Prepared(_overrides_of_chain)
+_OVERRIDES_OF_CHAINS: Prepared[list[dict[str, Any]]] = Prepared(
+    lambda org_ids: CalendarOverride.filter(
+        Q(org_id__isnull=True)
+        | Q(org_id__in=Subquery(OrgClosure.filter(descendant_id__in=org_ids).values("ancestor_id")))
+    ).values("day", "working", "note", "org_id", "org__depth")
+)
+_LINKS: Prepared[list[tuple[int, int]]] = Prepared(
+    lambda org_ids, ancestor_ids: OrgClosure.filter(
+        descendant_id__in=org_ids, ancestor_id__in=ancestor_ids
+    ).values_list("descendant_id", "ancestor_id")
+)
 
 
 @dataclass(frozen=True)
@@ -240,6 +252,30 @@ class WorkdayCalendar:
         or for every year."""
         wanted = frozenset(years) if years is not None else None
         rows = await (_OVERRIDES_OF_CHAIN(org_id) if wanted is None else _overrides_of_chain(org_id, wanted))
+        return cls._of_rows(org_id, rows, wanted)
+
+    @classmethod
+    async def load_many(cls, org_ids: Iterable[int | None]) -> dict[int | None, WorkdayCalendar]:
+        """The calendars of several unions (None: nationwide overrides only), every year: the
+        overrides of all their chains in one statement, and, only when some union has overrides
+        of its own, a second that says which of those unions are above which."""
+        wanted = set(org_ids)
+        unions = sorted(org_id for org_id in wanted if org_id is not None)
+        if len(unions) <= 1:
+            return {org_id: await cls.load(org_id) for org_id in wanted}
+        rows = await _OVERRIDES_OF_CHAINS(unions)
+        with_overrides = sorted({row["org_id"] for row in rows if row["org_id"] is not None})
+        chains: dict[int | None, set[int]] = {org_id: set() for org_id in wanted}
+        if with_overrides:
+            for union, ancestor in await _LINKS(unions, with_overrides):
+                chains[union].add(ancestor)
+        return {
+            org_id: cls._of_rows(org_id, [row for row in rows if row["org_id"] is None or row["org_id"] in chain], None)
+            for org_id, chain in chains.items()
+        }
+
+    @classmethod
+    def _of_rows(cls, org_id: int | None, rows: list[dict[str, Any]], years: frozenset[int] | None) -> WorkdayCalendar:
         # The nearest union is the deepest one on the chain; nationwide overrides come last.
         nearest: dict[date, tuple[int, dict[str, Any]]] = {}
         for row in rows:
@@ -257,7 +293,7 @@ class WorkdayCalendar:
             )
             for day, (_, row) in nearest.items()
         }
-        return cls(org_id=org_id, overrides=overrides, years=wanted)
+        return cls(org_id=org_id, overrides=overrides, years=years)
 
     def special_day(self, day: date) -> SpecialDay | None:
         if self.years is not None and day.year not in self.years:

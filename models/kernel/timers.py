@@ -36,7 +36,14 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from models.errors import Conflict, Invalid, NotFound
-from models.kernel.calendar import Calendar, CalendarKind, load_calendar, on_override_change
+from models.kernel.calendar import (
+    AlwaysCalendar,
+    Calendar,
+    CalendarKind,
+    WorkdayCalendar,
+    load_calendar,
+    on_override_change,
+)
 from models.orgs import Org, in_subtree
 from server.clock import SHANGHAI, now
 
@@ -259,10 +266,14 @@ def live_timers(case_type: str, state: SlaState, at: datetime, kind: str | None 
 async def timer_states(timers: Iterable[SlaTimer], at: datetime) -> list[TimerState]:
     """The states of many timers at `at`, loading each (calendar, org) once."""
     timers = list(timers)
-    calendars: dict[tuple[CalendarKind, int | None], Calendar] = {}
-    for key in {(timer.calendar, timer.org_id) for timer in timers}:
-        calendars[key] = await load_calendar(*key)
-    return [timer.state_at(at, calendars[timer.calendar, timer.org_id]) for timer in timers]
+    workdays = await WorkdayCalendar.load_many(
+        {timer.org_id for timer in timers if timer.calendar == CalendarKind.WORKDAYS}
+    )
+    always = AlwaysCalendar()
+    return [
+        timer.state_at(at, workdays[timer.org_id] if timer.calendar == CalendarKind.WORKDAYS else always)
+        for timer in timers
+    ]
 
 
 # --- actions ----------------------------------------------------------------------------------
@@ -444,10 +455,8 @@ async def replan_timers(day: date, org_id: int | None) -> int:
     if org_id is not None:
         query = in_subtree(query, org_id)
     timers = await query.select_for_update()
-    calendars: dict[int | None, Calendar] = {}
+    calendars = await WorkdayCalendar.load_many({timer.org_id for timer in timers})
     for timer in timers:
-        if timer.org_id not in calendars:
-            calendars[timer.org_id] = await load_calendar(CalendarKind.WORKDAYS, timer.org_id)
         assert timer.segment_started_at is not None  # running
         _plan_segment(timer, calendars[timer.org_id], timer.segment_started_at)
         await timer.save(update_fields=["risk_at", "due_at", "estimated", "next_check_at", "updated_at"])

@@ -123,6 +123,43 @@ async def test_a_union_override_applies_to_its_subtree_and_the_nearest_wins(stac
         await clear_day(nationwide_day, None)
 
 
+async def test_many_unions_calendars_loaded_together_are_each_ones_own(stack) -> None:
+    zhongshan = await demo_org("中山市总工会")
+    town = await make_org(zhongshan, org_type=OrgType.TOWN)
+    below, beside = await make_org(town), await make_org(zhongshan)
+    unions = [town.id, below.id, beside.id, zhongshan.id, None]
+    saturday, nationwide_day = date(2026, 3, 14), date(2026, 12, 26)
+
+    # No union of theirs has overrides yet: only the nationwide ones, the same for all.
+    together = await WorkdayCalendar.load_many(unions)
+    assert set(together) == set(unions)
+    for org_id in unions:
+        assert together[org_id].overrides == (await WorkdayCalendar.load(org_id)).overrides, org_id
+        assert together[org_id].org_id == org_id
+
+    await override_day(saturday, True, town.id, "镇街服务日")
+    await override_day(saturday, False, below.id, "基层工会照常休息")
+    await override_day(nationwide_day, True, None)
+    await override_day(nationwide_day, False, beside.id)
+    try:
+        together = await WorkdayCalendar.load_many(unions)
+        for org_id in unions:
+            alone = await WorkdayCalendar.load(org_id)
+            assert together[org_id].overrides == alone.overrides, org_id
+        expected = {
+            town.id: (True, True),
+            below.id: (False, True),
+            beside.id: (False, False),
+            zhongshan.id: (False, True),
+            None: (False, True),
+        }
+        for org_id, (saturday_working, nationwide_working) in expected.items():
+            assert together[org_id].is_working_day(saturday) is saturday_working, org_id
+            assert together[org_id].is_working_day(nationwide_day) is nationwide_working, org_id
+    finally:
+        await clear_day(nationwide_day, None)
+
+
 async def test_a_calendar_loaded_for_some_years_refuses_others(stack) -> None:
     calendar = await WorkdayCalendar.load(None, [2026])
     assert calendar.is_working_day(date(2026, 2, 14))
