@@ -104,13 +104,13 @@ def _locking(query: QuerySet[M], row_locks: bool, skip_locked: bool = False) -> 
 # The dispatcher's statements, each written once (models/prepared.py): a claim and an outcome
 # otherwise cost more CPU to build than the send they are for. The claims read whole rows, not
 # values_list: Tortoise 1.1.9 drops FOR UPDATE from values queries.
-def _oldest_first(status: DeliveryStatus, passed: str) -> Prepared[list[NotificationDelivery]]:
-    """Deliveries in `status` whose time `passed` (`field__lt` or `field__lte`) is before the
-    moment, oldest first, skipping those another claim has locked."""
+def _oldest_first(status: DeliveryStatus, passed: str, **only: Any) -> Prepared[list[NotificationDelivery]]:
+    """Deliveries in `status` (and `only`) whose time `passed` (`field__lt` or `field__lte`) is
+    before the moment, oldest first, skipping those another claim has locked."""
     field = passed.split("__")[0]
     return Prepared(
         lambda moment, limit, row_locks: _locking(
-            NotificationDelivery.filter(status=status, **{passed: moment}).order_by(field, "id").limit(limit),
+            NotificationDelivery.filter(status=status, **only, **{passed: moment}).order_by(field, "id").limit(limit),
             row_locks,
             skip_locked=True,
         )
@@ -118,7 +118,22 @@ def _oldest_first(status: DeliveryStatus, passed: str) -> Prepared[list[Notifica
 
 
 _LAPSED = _oldest_first(DeliveryStatus.SENDING, "lease_expires_at__lt")
-_DUE = _oldest_first(DeliveryStatus.PENDING, "due_at__lte")
+_DUE_RETRIES = _oldest_first(DeliveryStatus.PENDING, "due_at__lte", attempts__gt=0)
+_DUE_FIRST_TRIES = _oldest_first(DeliveryStatus.PENDING, "due_at__lte", attempts=0)
+
+
+async def due_in_claim_order(moment: datetime, limit: int, row_locks: bool) -> list[int]:
+    """Up to `limit` pending deliveries due at `moment`, in the order a claim takes them: retries
+    before first tries, each oldest due first. A retry is due after its backoff, so by due time
+    alone it would wait behind the whole backlog of a broadcast or a burst that was due before it,
+    and each further failure of the same message behind the backlog again; its message is the
+    older one. Two statements, each reading its own range of the claim index."""
+    ids = [delivery.id for delivery in await _DUE_RETRIES(moment, limit, row_locks)]
+    if len(ids) < limit:
+        ids += [delivery.id for delivery in await _DUE_FIRST_TRIES(moment, limit - len(ids), row_locks)]
+    return ids
+
+
 _TAKE: Prepared[int] = Prepared(
     lambda ids, name, lease_until: NotificationDelivery.filter(id__in=ids).update(
         status=DeliveryStatus.SENDING, claimed_by=name, lease_expires_at=lease_until, attempts=F("attempts") + 1
@@ -298,9 +313,9 @@ class Dispatcher:
 
     async def _claim(self, limit: int) -> list[Plan]:
         """Mark up to `limit` due deliveries as ours for a lease, load what sending them needs and
-        spend their consents, in one transaction. Due pending ones and lapsed claims are two
-        queries rather than one with OR, so that each can walk its index; lapsed claims are rare
-        and looked for at most every LAPSED_LOOK_SECONDS."""
+        spend their consents, in one transaction. Lapsed claims, due retries and due first tries
+        are separate queries rather than one with OR, so that each can walk its index; lapsed
+        claims are rare and looked for at most every LAPSED_LOOK_SECONDS."""
         moment = now()
         loop_time = asyncio.get_running_loop().time()
         async with in_transaction():
@@ -309,7 +324,7 @@ class Dispatcher:
                 self._lapsed_looked_at = loop_time
                 ids += [delivery.id for delivery in await _LAPSED(moment, limit, self._row_locks)]
             if len(ids) < limit:
-                ids += [delivery.id for delivery in await _DUE(moment, limit - len(ids), self._row_locks)]
+                ids += await due_in_claim_order(moment, limit - len(ids), self._row_locks)
             if not ids:
                 return []
             lease_until = moment + timedelta(seconds=self.settings.dispatcher_lease_seconds)

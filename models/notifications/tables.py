@@ -89,10 +89,12 @@ class NotificationDelivery(Model):
 
     class Meta:
         table = "notification_deliveries"
-        # The claim's order (due_at, then id) read straight from the index: a broadcast lands
-        # thousands of deliveries due at the same instant, and with (status, due_at) alone every
-        # claim sorted all of them to take the first few.
-        indexes = (("status", "due_at", "id"),)
+        # The claim's first tries in their order (due_at, then id) read straight from the index:
+        # a broadcast lands thousands of deliveries due at the same instant, and with (status,
+        # due_at) alone every claim sorted all of them to take the first few. `attempts` first
+        # so that the retries, claimed before first tries (server/dispatcher.py), are a range of
+        # their own rather than scattered through the backlog.
+        indexes = (("status", "attempts", "due_at", "id"),)
 
 
 class SubscriptionBalance(Model):

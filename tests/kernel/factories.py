@@ -32,8 +32,9 @@ async def clear_day(day: date, org_id: int | None) -> None:
 TEMPLATE = "sbx-review-result"
 
 
-async def queued_messages(count: int, org_id: int | None = None) -> dict[str, int]:
-    """`count` workers, each with one consent and one due subscribe message; openid -> delivery id."""
+async def queued_messages(count: int, org_id: int | None = None, due_at: datetime | None = None) -> dict[str, int]:
+    """`count` workers, each with one consent and one subscribe message due now (or at `due_at`);
+    openid -> delivery id."""
     prefix = unique("jobs-")
     openids = [f"{prefix}-{n}" for n in range(count)]
     await User.bulk_create([User(openid=openid) for openid in openids])
@@ -61,7 +62,7 @@ async def queued_messages(count: int, org_id: int | None = None) -> dict[str, in
     await NotificationDelivery.bulk_create(
         [
             NotificationDelivery(
-                notification_id=notification_id, channel=Channel.SUBSCRIBE, due_at=moment, org_id=org_id
+                notification_id=notification_id, channel=Channel.SUBSCRIBE, due_at=due_at or moment, org_id=org_id
             )
             for notification_id in notifications
         ]
