@@ -14,7 +14,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Protocol
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
+
+# Connections per process, and how long a command waits for one when all are busy.
+REDIS_CONNECTIONS = 100
+REDIS_WAIT_SECONDS = 5.0
 
 
 class LockNotAcquired(Exception):
@@ -164,7 +168,18 @@ if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) el
 
 class RedisSharedState:
     def __init__(self, url: str, prefix: str = "gonghui:") -> None:
-        self._redis = Redis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=2)
+        # redis-py's default pool answers a command beyond its 100 connections with "Too many
+        # connections" at once: a dispatcher's 128 sends reading the access token as it starts, or
+        # more requests at once than that, failed. This pool makes such a command wait its turn.
+        pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=REDIS_CONNECTIONS,
+            timeout=REDIS_WAIT_SECONDS,
+            decode_responses=True,
+            socket_timeout=5,
+            socket_connect_timeout=2,
+        )
+        self._redis = Redis.from_pool(pool)
         self._prefix = prefix
 
     def _k(self, key: str) -> str:

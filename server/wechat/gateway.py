@@ -12,6 +12,7 @@ wechatpy 1.8.18 does not do are done here:
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
 import logging
@@ -166,6 +167,8 @@ class WeChatGateway:
         # The token last read from or written to shared state, with its expiry: a token stays
         # valid until then (stable_token does not revoke it), so sends need not ask each time.
         self._known_token: tuple[str, float] | None = None
+        # Sends that find no token in memory at once (a dispatcher starting with 128) read it once.
+        self._reading_token = asyncio.Lock()
 
     async def close(self) -> None:
         await self._client.close()
@@ -285,18 +288,19 @@ class WeChatGateway:
         log.info("access token renewed", extra={"appid": self.appid, "force_refresh": force_refresh})
         return result["access_token"]
 
+    def _fresh(self, entry: tuple[str, float] | None) -> str | None:
+        return entry[0] if entry and entry[1] - time.time() > TOKEN_RENEW_MARGIN_SECONDS else None
+
     async def access_token(self) -> str:
-        known = self._known_token
-        if known and known[1] - time.time() > TOKEN_RENEW_MARGIN_SECONDS:
-            return known[0]
-        cached = await self._cached_token()
-        if cached and cached[1] - time.time() > TOKEN_RENEW_MARGIN_SECONDS:
-            return cached[0]
-        async with hold_lock(self._state, self._token_key(), ttl_seconds=30, wait_seconds=30):
-            cached = await self._cached_token()
-            if cached and cached[1] - time.time() > TOKEN_RENEW_MARGIN_SECONDS:
-                return cached[0]
-            return await self._fetch_stable_token(force_refresh=False)
+        if token := self._fresh(self._known_token):
+            return token
+        async with self._reading_token:
+            if token := self._fresh(self._known_token) or self._fresh(await self._cached_token()):
+                return token
+            async with hold_lock(self._state, self._token_key(), ttl_seconds=30, wait_seconds=30):
+                if token := self._fresh(await self._cached_token()):
+                    return token
+                return await self._fetch_stable_token(force_refresh=False)
 
     async def renew_rejected_token(self, rejected: str) -> str:
         """WeChat refused `rejected`: take a newer one if another process already has it,

@@ -72,3 +72,12 @@ async def test_lock_is_exclusive_and_released(state: SharedState) -> None:
         with pytest.raises(LockNotAcquired):
             async with hold_lock(state, "held", wait_seconds=0.1):
                 pass
+
+
+async def test_more_commands_at_once_than_connections_wait_their_turn(state: SharedState) -> None:
+    # A dispatcher's sends reading the access token as it starts: three times the connections.
+    from server.shared_state import REDIS_CONNECTIONS
+
+    await state.set("token", "t", ttl_seconds=30)
+    answers = await asyncio.gather(*(state.get("token") for _ in range(3 * REDIS_CONNECTIONS)))
+    assert answers == ["t"] * (3 * REDIS_CONNECTIONS)
