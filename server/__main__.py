@@ -144,6 +144,7 @@ def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_jobs(settings: Settings, args: argparse.Namespace) -> None:
     from server.db import tortoise_config
+    from server.dispatcher import default_name, session_name
     from server.jobs import job_runner
     from server.logging_setup import configure_logging
     from server.shared_state import connect_shared_state
@@ -151,11 +152,14 @@ def cmd_jobs(settings: Settings, args: argparse.Namespace) -> None:
     configure_logging(settings.log_level)
     only = [name.strip() for names in args.only or [] for name in names.split(",") if name.strip()]
 
+    name = args.name or default_name()
+
     async def run() -> bool:
-        await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+        # Its sessions carry the runner's name: when they are gone, the other dispatchers know it died.
+        await Tortoise.init(config=tortoise_config(settings, session_name(name)), _enable_global_fallback=True)
         state = connect_shared_state(settings.redis_url, settings.redis_prefix)
         try:
-            async with job_runner(settings, state, args.name) as runner:
+            async with job_runner(settings, state, name) as runner:
                 unknown = sorted(set(only) - set(runner.jobs))
                 if unknown:
                     known = ", ".join(runner.jobs)

@@ -18,12 +18,16 @@ from server.settings import Settings, load_settings
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
-def connection_config(settings: Settings) -> str | dict[str, Any]:
+def connection_config(settings: Settings, application_name: str = "") -> str | dict[str, Any]:
+    """`application_name`: what PostgreSQL shows for this process's sessions (a dispatcher's
+    name, by which the others tell that it died: server/dispatcher.py)."""
     url = settings.resolved_database_url
     if not settings.uses_sqlite:
         config = expand_db_url(url)
         config["engine"] = "server.postgres_backend"
         config["credentials"]["acquire_timeout"] = settings.database_acquire_timeout_seconds
+        if application_name:
+            config["credentials"]["application_name"] = application_name
         if settings.pgbouncer:
             # PgBouncer in transaction mode hands each transaction to any server connection, where
             # a statement prepared on another is unknown: asyncpg must not keep prepared statements
@@ -44,9 +48,9 @@ def connection_config(settings: Settings) -> str | dict[str, Any]:
     }
 
 
-def tortoise_config(settings: Settings) -> dict[str, Any]:
+def tortoise_config(settings: Settings, application_name: str = "") -> dict[str, Any]:
     return {
-        "connections": {"default": connection_config(settings)},
+        "connections": {"default": connection_config(settings, application_name)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

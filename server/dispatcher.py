@@ -11,7 +11,9 @@ Claiming (see docs/RELIABILITY.md):
   number of machines take disjoint claims.
 - SQLite has no row locks: the job runner runs each job in one runner at a time (its job lease).
 A delivery whose lease ran out while `sending` (its dispatcher died mid-send) is claimed again:
-at worst a duplicate of the sends the dead dispatcher had in flight, never a loss. On SIGTERM the
+at worst a duplicate of the sends the dead dispatcher had in flight, never a loss. On PostgreSQL
+(not through PgBouncer) a dispatcher that died is also seen at once, without waiting for its
+leases: its database sessions, named after it, are gone (`dead_claimants`). On SIGTERM the
 dispatcher stops claiming, finishes what it is sending and releases what it had not started.
 """
 
@@ -122,6 +124,58 @@ _DUE_RETRIES = _oldest_first(DeliveryStatus.PENDING, "due_at__lte", attempts__gt
 _DUE_FIRST_TRIES = _oldest_first(DeliveryStatus.PENDING, "due_at__lte", attempts=0)
 
 
+_ORPHANED: Prepared[list[NotificationDelivery]] = Prepared(
+    lambda names, limit, row_locks: _locking(
+        NotificationDelivery.filter(status=DeliveryStatus.SENDING, claimed_by__in=names)
+        .order_by("lease_expires_at", "id")
+        .limit(limit),
+        row_locks,
+        skip_locked=True,
+    )
+)
+SESSION_PREFIX = "gonghui-dispatcher:"
+# PostgreSQL keeps the first 63 bytes of an application_name; a longer name is never judged by
+# its sessions (it could not be told from another), only by its leases.
+_LONGEST_SESSION_NAME = 63
+# Clocks of the dispatchers and of PostgreSQL may differ by this much.
+_CLOCK_SKEW_SECONDS = 5
+_DEAD_CLAIMANTS = """
+SELECT DISTINCT claimed_by FROM notification_deliveries
+WHERE status = $1::text AND claimed_by <> $2::text
+  AND octet_length($3::text || claimed_by) <= $4::int
+  AND lease_expires_at > pg_postmaster_start_time() + make_interval(secs => $5::float8)
+  AND NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = $3::text || claimed_by)
+"""
+
+
+def default_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def session_name(dispatcher_name: str) -> str:
+    """The application_name of a dispatcher's database sessions (`python -m server jobs`)."""
+    return SESSION_PREFIX + dispatcher_name
+
+
+async def dead_claimants(own_name: str, lease_seconds: float) -> list[str]:
+    """Dispatchers holding claims whose database sessions are all gone, on PostgreSQL: killed, or
+    cut off from the database, rather than slow (a slow one keeps its sessions, and renews its
+    leases). Only claims renewed since PostgreSQL last started count: after a restart every
+    dispatcher has lost its sessions and reconnects in its own time, so until then its leases are
+    what tells."""
+    rows = await NotificationDelivery._meta.db.execute_query_dict(
+        _DEAD_CLAIMANTS,
+        [
+            DeliveryStatus.SENDING.value,
+            own_name,
+            SESSION_PREFIX,
+            _LONGEST_SESSION_NAME,
+            float(lease_seconds + _CLOCK_SKEW_SECONDS),
+        ],
+    )
+    return [row["claimed_by"] for row in rows]
+
+
 async def due_in_claim_order(moment: datetime, limit: int, row_locks: bool) -> list[int]:
     """Up to `limit` pending deliveries due at `moment`, in the order a claim takes them: retries
     before first tries, each oldest due first. A retry is due after its backoff, so by due time
@@ -217,8 +271,10 @@ class Dispatcher:
         self.official = official
         self.state = state
         self.templates = templates
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.name = name or default_name()
         self._row_locks = not settings.uses_sqlite
+        # Through PgBouncer a server session is any client's, so sessions tell nothing there.
+        self._sessions_tell_liveness = not settings.uses_sqlite and not settings.pgbouncer
         self._stopping = asyncio.Event()
         self._lapsed_looked_at = -LAPSED_LOOK_SECONDS
 
@@ -323,6 +379,12 @@ class Dispatcher:
             if loop_time - self._lapsed_looked_at >= LAPSED_LOOK_SECONDS:
                 self._lapsed_looked_at = loop_time
                 ids += [delivery.id for delivery in await _LAPSED(moment, limit, self._row_locks)]
+                dead = await self._dead_claimants() if len(ids) < limit else []
+                if dead:
+                    taken = set(ids)
+                    orphans = await _ORPHANED(dead, limit - len(ids), self._row_locks)
+                    ids += [delivery.id for delivery in orphans if delivery.id not in taken]
+                    log.warning("claims of dead dispatchers taken over", extra={"dead": dead, "taken": len(orphans)})
             if len(ids) < limit:
                 ids += await due_in_claim_order(moment, limit - len(ids), self._row_locks)
             if not ids:
@@ -340,6 +402,11 @@ class Dispatcher:
             )
 
     # --- sending ------------------------------------------------------------------------------
+
+    async def _dead_claimants(self) -> list[str]:
+        if not self._sessions_tell_liveness:
+            return []
+        return await dead_claimants(self.name, self.settings.dispatcher_lease_seconds)
 
     async def _keep_lease(self, held: dict[int, Plan]) -> None:
         """Renew the lease of what is held while it is being sent, so that a send held up by a

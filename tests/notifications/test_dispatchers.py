@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 
 import httpx
+import pytest
 
 from models.notifications.tables import DeliveryStatus, NotificationDelivery
 from tests.factories.common import bearer, eventually, login_staff
@@ -159,6 +161,46 @@ async def test_a_killed_dispatcher_is_resent_at_most_its_concurrency(sandbox, st
         assert min(sent) == 1 and sum(sent) - len(queued) <= 4, sent
     finally:
         survivor.stop()
+
+
+async def test_a_killed_dispatcher_is_taken_over_long_before_its_leases_run_out(sandbox, stack, artifacts_dir) -> None:
+    """On PostgreSQL the other dispatchers see that one died by its sessions being gone: what it
+    held goes out again at once, not when its leases (two minutes here) run out."""
+    from tests.conftest import start_dispatcher
+    from tests.kernel.factories import queued_messages
+
+    if stack.settings.uses_sqlite:
+        pytest.skip("SQLite runs one dispatcher at a time, and has no sessions to look at")
+    long_lease = {"DISPATCHER_LEASE_SECONDS": "120"}
+    queued = await queued_messages(6)
+    ids = list(queued.values())
+    await sandbox.put(
+        "/_sandbox/faults",
+        json={"error_rate": 1.0, "error_kinds": ["timeout"], "timeout_seconds": 20, "only_openids": list(queued)},
+    )
+    doomed = start_dispatcher(stack, "doomed-long-lease", artifacts_dir, WECHAT_TIMEOUT_SECONDS="60", **long_lease)
+    try:
+        await eventually(lambda: _held_by("doomed-long-lease", ids, len(ids)), within=30)
+        doomed.process.kill()
+        doomed.process.wait()
+    finally:
+        doomed.stop()
+        await sandbox.put("/_sandbox/faults", json={"error_rate": 0, "only_openids": []})
+    survivor = start_dispatcher(stack, "survivor-long-lease", artifacts_dir, **long_lease)
+    try:
+        taken_over_from = time.monotonic()
+        await eventually(lambda: _finished(ids), within=60)
+        assert time.monotonic() - taken_over_from < 60  # the dead one's leases had two minutes left
+        sent = [len(await sandbox_messages(sandbox, openid)) for openid in queued]
+        assert min(sent) >= 1, sent
+    finally:
+        survivor.stop()
+
+
+async def _held_by(name: str, ids: list[int], count: int) -> bool:
+    return (
+        await NotificationDelivery.filter(id__in=ids, status=DeliveryStatus.SENDING, claimed_by=name).count() >= count
+    )
 
 
 async def _finished(ids: list[int]) -> bool:
