@@ -377,7 +377,6 @@ class Dispatcher:
         async with in_transaction():
             ids: list[int] = []
             if loop_time - self._lapsed_looked_at >= LAPSED_LOOK_SECONDS:
-                self._lapsed_looked_at = loop_time
                 ids += [delivery.id for delivery in await _LAPSED(moment, limit, self._row_locks)]
                 dead = await self._dead_claimants() if len(ids) < limit else []
                 if dead:
@@ -385,6 +384,8 @@ class Dispatcher:
                     orphans = await _ORPHANED(dead, limit - len(ids), self._row_locks)
                     ids += [delivery.id for delivery in orphans if delivery.id not in taken]
                     log.warning("claims of dead dispatchers taken over", extra={"dead": dead, "taken": len(orphans)})
+                if len(ids) < limit:  # else there may be more than fitted: look again at the next claim
+                    self._lapsed_looked_at = loop_time
             if len(ids) < limit:
                 ids += await due_in_claim_order(moment, limit - len(ids), self._row_locks)
             if not ids:
