@@ -141,8 +141,66 @@ class _Run:
         return getattr(self._built, name)
 
 
+class _Joined:
+    """How each row of a query set with `select_related` one relation deep becomes its instances,
+    as Tortoise's executor makes them (`execute_select`), laid out once per shape. The executor
+    walks every row's columns into dicts to find where each model's begin: 25 µs of CPU for a
+    session and its account, read on every authenticated request."""
+
+    __slots__ = ("layout", "model", "own", "related")
+
+    def __init__(self, model: type[Model], own: int, related: list[tuple[type[Model], int, str]]) -> None:
+        self.model = model
+        self.own = own
+        self.related = related
+        self.layout: tuple[tuple[str, ...], list[tuple[type[Model], int, int, str, tuple[str, ...]]]] | None = None
+
+    @classmethod
+    def of(cls, built: AwaitableQuery[Any]) -> _Joined | None:
+        """For a plain query set of instances whose every `select_related` is one relation deep;
+        None for anything else (values, counts, prefetches, annotations, `.only()`), which
+        Tortoise's executor runs."""
+        if type(built) is not QuerySet or built._single or built._annotations or built._fields_for_select:
+            return None
+        if built._prefetch_map or built._prefetch_queries or len(built._select_related_idx) < 2:
+            return None
+        (model, own, *_), *joined = built._select_related_idx
+        related = []
+        for related_model, count, *_, path in joined:
+            if count == 0 or len(path) != 2 or path[0] is not None:
+                return None
+            related.append((related_model, count, path[1]))
+        return cls(model, own, related)
+
+    def instances(self, rows: list[Any]) -> list[Model]:
+        if not rows:
+            return []
+        own_keys, related = self.layout or self._lay_out(list(rows[0].keys()))
+        found = []
+        for row in rows:
+            values = tuple(row)
+            instance = self.model._init_from_db(**dict(zip(own_keys, values[: self.own], strict=True)))
+            for model, start, end, attribute, keys in related:
+                part = values[start:end]
+                joined = model._init_from_db(**dict(zip(keys, part, strict=True))) if any(part) else None
+                object.__setattr__(instance, f"_{attribute}", joined)
+            found.append(instance)
+        return found
+
+    def _lay_out(
+        self, columns: list[str]
+    ) -> tuple[tuple[str, ...], list[tuple[type[Model], int, int, str, tuple[str, ...]]]]:
+        related, start = [], self.own
+        for model, count, attribute in self.related:
+            keys = tuple(column.split(".", 1)[1] for column in columns[start : start + count])
+            related.append((model, start, start + count, attribute, keys))
+            start += count
+        self.layout = tuple(columns[: self.own]), related
+        return self.layout
+
+
 class _Shape:
-    __slots__ = ("built", "parameters", "places", "sql")
+    __slots__ = ("built", "joined", "parameters", "places", "sql")
 
     def __init__(
         self, built: AwaitableQuery[Any], sql: str, parameters: list[Any], places: list[tuple[int, int, bool]]
@@ -151,6 +209,7 @@ class _Shape:
         self.sql = sql
         self.parameters = parameters
         self.places = places  # (parameter position, slot, sent as text)
+        self.joined = _Joined.of(built)
 
 
 class Prepared(Generic[R]):
@@ -164,6 +223,8 @@ class Prepared(Generic[R]):
             return await self._build(*values)  # type: ignore[no-any-return]
         db = self._db(values)
         shape, parameters = self._bind(db, values)
+        if shape.joined is not None:
+            return shape.joined.instances((await db.execute_query(shape.sql, parameters))[1])  # type: ignore[return-value]
         run = _Run(shape.built, db, _FixedSql(shape.sql, parameters))
         return await type(shape.built)._execute(run)  # type: ignore[arg-type,no-any-return]
 

@@ -81,6 +81,25 @@ async def test_answers_as_the_query_set_for_each_calls_values() -> None:
     assert found is not None and found.parent.name == first.name  # select_related came along
 
 
+async def test_a_joined_row_makes_the_instances_the_query_set_makes() -> None:
+    city = await demo_org(CITY)
+    child = await make_org(city)
+    root = await Org.filter(parent_id=None).order_by("id").first()
+    assert root is not None
+    for name, parent in ((child.name, city), (root.name, None)):
+        expected = await Org.filter(name=name).select_related("parent").limit(2)
+        found = await BY_NAME.get_or_none(name)
+        assert found is not None and len(expected) == 1
+        stored = list(Org._meta.fields_db_projection)
+        assert [(f, getattr(found, f)) for f in stored] == [(f, getattr(expected[0], f)) for f in stored]
+        assert found._saved_in_db and not found._partial
+        if parent is None:
+            assert found.parent is None and expected[0].parent is None  # no parent: None, as Tortoise has it
+        else:
+            assert found.parent.id == expected[0].parent.id == parent.id
+            assert found.parent.name == parent.name and found.parent.created_at == expected[0].parent.created_at
+
+
 async def test_none_bools_enums_and_list_lengths_are_shapes_of_their_own() -> None:
     city = await demo_org(CITY)
     roots = await CHILDREN(None, 100)
