@@ -106,15 +106,20 @@ def _locking(query: QuerySet[M], row_locks: bool, skip_locked: bool = False) -> 
 # The dispatcher's statements, each written once (models/prepared.py): a claim and an outcome
 # otherwise cost more CPU to build than the send they are for. The claims read whole rows, not
 # values_list: Tortoise 1.1.9 drops FOR UPDATE from values queries.
+def _claimable(
+    query: QuerySet[NotificationDelivery], field: str, limit: int, row_locks: bool
+) -> QuerySet[NotificationDelivery]:
+    """The first `limit` of `query` by `field`, then id, skipping those another claim has locked."""
+    return _locking(query.order_by(field, "id").limit(limit), row_locks, skip_locked=True)
+
+
 def _oldest_first(status: DeliveryStatus, passed: str, **only: Any) -> Prepared[list[NotificationDelivery]]:
     """Deliveries in `status` (and `only`) whose time `passed` (`field__lt` or `field__lte`) is
-    before the moment, oldest first, skipping those another claim has locked."""
+    before the moment, oldest first."""
     field = passed.split("__")[0]
     return Prepared(
-        lambda moment, limit, row_locks: _locking(
-            NotificationDelivery.filter(status=status, **only, **{passed: moment}).order_by(field, "id").limit(limit),
-            row_locks,
-            skip_locked=True,
+        lambda moment, limit, row_locks: _claimable(
+            NotificationDelivery.filter(status=status, **only, **{passed: moment}), field, limit, row_locks
         )
     )
 
@@ -125,12 +130,11 @@ _DUE_FIRST_TRIES = _oldest_first(DeliveryStatus.PENDING, "due_at__lte", attempts
 
 
 _ORPHANED: Prepared[list[NotificationDelivery]] = Prepared(
-    lambda names, limit, row_locks: _locking(
-        NotificationDelivery.filter(status=DeliveryStatus.SENDING, claimed_by__in=names)
-        .order_by("lease_expires_at", "id")
-        .limit(limit),
+    lambda names, limit, row_locks: _claimable(
+        NotificationDelivery.filter(status=DeliveryStatus.SENDING, claimed_by__in=names),
+        "lease_expires_at",
+        limit,
         row_locks,
-        skip_locked=True,
     )
 )
 SESSION_PREFIX = "gonghui-dispatcher:"

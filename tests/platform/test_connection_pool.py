@@ -56,14 +56,15 @@ async def test_a_connection_left_in_a_transaction_is_rolled_back_by_asyncpg(stac
     await proxy.execute("CREATE TEMPORARY TABLE pool_probe (n int) ON COMMIT DROP")
     assert pool._give_back_at_once(proxy) is False  # something to undo: not here
     await pool.release(proxy)
-    again = await pool.acquire()
+    # Every turn came back: the pool's every connection can be held at once, the same session among them.
+    held = [await pool.acquire() for _ in range(pool.get_max_size())]
     try:
-        if again.get_server_pid() == server_pid:
-            assert not again.is_in_transaction()
-            assert await again.fetchval("SELECT to_regclass('pg_temp.pool_probe')") is None
+        (again,) = [connection for connection in held if connection.get_server_pid() == server_pid]
+        assert not again.is_in_transaction()
+        assert await again.fetchval("SELECT to_regclass('pg_temp.pool_probe')") is None
     finally:
-        await pool.release(again)
-    # Every turn came back: as many requests at once as the pool has connections still run.
+        for connection in held:
+            await pool.release(connection)
     async with in_transaction():
         assert await Org.all().count() >= 1
     for _ in range(3 * pool.get_max_size()):
