@@ -1,18 +1,32 @@
-"""Tortoise's SQLite backend, with transactions that take the write lock when they begin.
+"""Tortoise's SQLite backend, with transactions that take the write lock when they begin and
+reads that do not queue behind one another.
 
 In the embedded mode the server and the dispatcher are two processes writing one SQLite file.
 A plain `BEGIN` starts as a reader; when it later writes after the other process has committed,
 SQLite refuses at once ("database is locked", SQLITE_BUSY_SNAPSHOT) without waiting.
 `BEGIN IMMEDIATE` takes the write lock up front, so a second writer waits its turn for up to
 `busy_timeout` instead. Selected by `server.db.tortoise_config` for SQLite URLs.
+
+Tortoise puts every statement behind one lock on the one connection, so that nothing slips into
+a transaction another task holds. A read outside a transaction needs the lock only while one is
+open: otherwise it goes straight to aiosqlite's queue, where reads run back to back in its thread
+instead of each waiting for the previous one's answer to reach the event loop. Its row count is
+its rows (the connection's change counter, which Tortoise reads around each statement, would also
+count the writes queued beside it).
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 from tortoise.backends.base.client import TransactionContext
-from tortoise.backends.sqlite.client import SqliteClient, SqliteTransactionContext, SqliteTransactionWrapper
+from tortoise.backends.sqlite.client import (
+    SqliteClient,
+    SqliteTransactionContext,
+    SqliteTransactionWrapper,
+    translate_exceptions,
+)
 from tortoise.connection import get_connections
 from tortoise.exceptions import TransactionManagementError
 
@@ -47,9 +61,36 @@ class ReleasingTransactionContext(SqliteTransactionContext):
         return self.connection
 
 
+def _is_read(query: str) -> bool:
+    return query[:7].upper() == "SELECT "
+
+
+def _nul_spelled_out(query: str) -> str:
+    """As Tortoise's client writes a NUL inside the SQL text, which sqlite3 would cut it at."""
+    return query.replace("\x00", "'||CHAR(0)||'")
+
+
 class ImmediateSqliteClient(SqliteClient):
     def _in_transaction(self) -> TransactionContext:
         return ReleasingTransactionContext(ImmediateTransactionWrapper(self), self._lock)
+
+    def _may_read_unlocked(self, query: str) -> bool:
+        # Checked and queued with no await between: a transaction that takes the lock later
+        # queues its BEGIN behind this read.
+        return self._connection is not None and not self._lock.locked() and _is_read(query)
+
+    @translate_exceptions
+    async def execute_query(self, query: str, values: list | None = None) -> tuple[int, Sequence[dict]]:
+        if not self._may_read_unlocked(query):
+            return await super().execute_query(query, values)
+        rows = await self._connection.execute_fetchall(_nul_spelled_out(query), values)
+        return len(rows), rows
+
+    @translate_exceptions
+    async def execute_query_dict(self, query: str, values: list | None = None) -> list[dict]:
+        if not self._may_read_unlocked(query):
+            return await super().execute_query_dict(query, values)
+        return list(map(dict, await self._connection.execute_fetchall(_nul_spelled_out(query), values)))
 
 
 client_class = ImmediateSqliteClient
