@@ -178,7 +178,7 @@ class _Joined:
         own_keys, related = self.layout or self._lay_out(list(rows[0].keys()))
         found = []
         for row in rows:
-            values = tuple(row)
+            values = tuple(row.values())
             instance = self.model._init_from_db(**dict(zip(own_keys, values[: self.own], strict=True)))
             for model, start, end, attribute, keys in related:
                 part = values[start:end]
