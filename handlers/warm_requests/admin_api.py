@@ -15,7 +15,7 @@ from models.kernel.permissions import Permission
 from models.warm_requests import actions
 from models.warm_requests.catalogue import REQUEST_TYPES
 from models.warm_requests.queries import queue_page
-from models.warm_requests.sla import effective_policies, set_policy, targets_for
+from models.warm_requests.sla import effective_policies, set_policy
 from models.warm_requests.tables import RequestStatus, WarmRequest
 from server.auth.guards import staff_required
 from server.clock import now
@@ -195,7 +195,7 @@ async def list_policies(request: Request) -> HTTPResponse:
 @staff_required(Permission.SLA_POLICIES_MANAGE)
 async def put_policy(request: Request) -> HTTPResponse:
     body = parse_body(request, PolicyIn)
-    await set_policy(
+    targets = await set_policy(
         request.ctx.scope,
         org_id=body.org_id,
         code=body.request_type,
@@ -204,5 +204,4 @@ async def put_policy(request: Request) -> HTTPResponse:
         resolution_minutes=body.resolution_minutes,
         actor=request.ctx.actor,
     )
-    # set_policy checked the union is in scope.
-    return respond(PolicyOut.model_validate(await targets_for(body.org_id, body.request_type)))
+    return respond(PolicyOut.model_validate(targets))

@@ -91,7 +91,9 @@ async def set_policy(
     first_response_minutes: int,
     resolution_minutes: int,
     actor: Actor,
-) -> SlaPolicy:
+) -> Targets:
+    """Set a union's own targets for a request type; answers the targets now in force there,
+    which are these (a union's own policy is the nearest up its tree)."""
     await scope.require(org_id)
     request_type(code)
     if not 1 <= first_response_minutes <= resolution_minutes <= MAX_TARGET_MINUTES:
@@ -99,26 +101,32 @@ async def set_policy(
     # The change and its audit entry commit or fail together; the old values are read under lock so
     # that two admins saving at once each audit what they replaced.
     async with in_transaction():
-        before = await SlaPolicy.filter(org_id=org_id, request_type=code).select_for_update().first()
+        policy = await SlaPolicy.filter(org_id=org_id, request_type=code).select_for_update().first()
+        replaced = (
+            {
+                "calendar": policy.calendar.value,
+                "first": policy.first_response_minutes,
+                "resolution": policy.resolution_minutes,
+            }
+            if policy is not None
+            else None
+        )
         values = {
             "calendar": calendar,
             "first_response_minutes": first_response_minutes,
             "resolution_minutes": resolution_minutes,
         }
-        policy, _ = await SlaPolicy.update_or_create(defaults=values, org_id=org_id, request_type=code)
+        if policy is not None:  # already locked: saved in place, one statement
+            await policy.update_from_dict(values).save()
+        else:  # the first policy of this union and type; another admin may be creating it too
+            policy, _ = await SlaPolicy.update_or_create(defaults=values, org_id=org_id, request_type=code)
         await record(
             actor,
             "sla.policy_set",
             object_type="sla_policy",
             object_id=policy.id,
             org_id=org_id,
-            before={
-                "calendar": before.calendar.value,
-                "first": before.first_response_minutes,
-                "resolution": before.resolution_minutes,
-            }
-            if before
-            else None,
+            before=replaced,
             after={
                 "request_type": code,
                 "calendar": calendar.value,
@@ -126,7 +134,7 @@ async def set_policy(
                 "resolution": resolution_minutes,
             },
         )
-    return policy
+    return Targets(code, calendar, first_response_minutes, resolution_minutes, org_id)
 
 
 async def start_clocks(

@@ -171,7 +171,12 @@ async def test_sla_policies_nearest_up_the_tree(api: httpx.AsyncClient) -> None:
     )
     # Each save is audited with what it replaced; refused ones leave no entry.
     changed = {**policy, "resolution_minutes": 900}
-    assert (await api.put("/api/v1/admin/sla-policies", json=changed, headers=bearer(admin))).status_code == 200
+    saved = await api.put("/api/v1/admin/sla-policies", json=changed, headers=bearer(admin))
+    assert saved.status_code == 200
+    in_force = {k: changed[k] for k in ("request_type", "calendar", "first_response_minutes", "resolution_minutes")}
+    assert saved.json() == {**in_force, "source_org_id": city.id}
+    seen = (await api.get("/api/v1/admin/sla-policies", params={"org_id": town.id}, headers=bearer(admin))).json()
+    assert next(item for item in seen["items"] if item["request_type"] == "counselling") == saved.json()
     entries = await AuditEntry.filter(action="sla.policy_set", org_id=city.id).order_by("id")
     assert [entry.before for entry in entries] == [None, {"calendar": "24x7", "first": 30, "resolution": 600}]
     assert entries[1].after["resolution"] == 900
