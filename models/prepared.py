@@ -141,11 +141,12 @@ class _Run:
         return getattr(self._built, name)
 
 
-class _Joined:
-    """How each row of a query set with `select_related` one relation deep becomes its instances,
-    as Tortoise's executor makes them (`execute_select`), laid out once per shape. The executor
-    walks every row's columns into dicts to find where each model's begin: 25 µs of CPU for a
-    session and its account, read on every authenticated request."""
+class _InstanceLayout:
+    """How each row of a query set of instances, plain or with `select_related` one relation deep,
+    becomes its instances as Tortoise's executor makes them (`execute_select`), laid out once per
+    shape. The executor copies every row's columns into a list and dicts to find where each
+    model's begin (25 µs of CPU for a session and its account, read on every authenticated
+    request), and its query set wraps the call in more."""
 
     __slots__ = ("layout", "model", "own", "related")
 
@@ -156,15 +157,17 @@ class _Joined:
         self.layout: tuple[tuple[str, ...], list[tuple[type[Model], int, int, str, tuple[str, ...]]]] | None = None
 
     @classmethod
-    def of(cls, built: AwaitableQuery[Any]) -> _Joined | None:
-        """For a plain query set of instances whose every `select_related` is one relation deep;
-        None for anything else (values, counts, prefetches, annotations, `.only()`), which
-        Tortoise's executor runs."""
+    def of(cls, built: AwaitableQuery[Any]) -> _InstanceLayout | None:
+        """For a query set of instances whose every `select_related` (if any) is one relation
+        deep; None for anything else (values, counts, single gets, prefetches, annotations,
+        `.only()`), which Tortoise's executor runs."""
         if type(built) is not QuerySet or built._single or built._annotations or built._fields_for_select:
             return None
-        if built._prefetch_map or built._prefetch_queries or len(built._select_related_idx) < 2:
+        if built._prefetch_map or built._prefetch_queries or not built._select_related_idx:
             return None
         (model, own, *_), *joined = built._select_related_idx
+        if own == 0:
+            return None
         related = []
         for related_model, count, *_, path in joined:
             if count == 0 or len(path) != 2 or path[0] is not None:
@@ -200,7 +203,7 @@ class _Joined:
 
 
 class _Shape:
-    __slots__ = ("built", "joined", "parameters", "places", "sql")
+    __slots__ = ("built", "instance_layout", "parameters", "places", "sql")
 
     def __init__(
         self, built: AwaitableQuery[Any], sql: str, parameters: list[Any], places: list[tuple[int, int, bool]]
@@ -209,7 +212,7 @@ class _Shape:
         self.sql = sql
         self.parameters = parameters
         self.places = places  # (parameter position, slot, sent as text)
-        self.joined = _Joined.of(built)
+        self.instance_layout = _InstanceLayout.of(built)
 
 
 class Prepared(Generic[R]):
@@ -223,8 +226,9 @@ class Prepared(Generic[R]):
             return await self._build(*values)  # type: ignore[no-any-return]
         db = self._db(values)
         shape, parameters = self._bind(db, values)
-        if shape.joined is not None:
-            return shape.joined.instances((await db.execute_query(shape.sql, parameters))[1])  # type: ignore[return-value]
+        if shape.instance_layout is not None:
+            rows = (await db.execute_query(shape.sql, parameters))[1]
+            return shape.instance_layout.instances(rows)  # type: ignore[return-value]
         run = _Run(shape.built, db, _FixedSql(shape.sql, parameters))
         return await type(shape.built)._execute(run)  # type: ignore[arg-type,no-any-return]
 

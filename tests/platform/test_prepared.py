@@ -100,6 +100,21 @@ async def test_a_joined_row_makes_the_instances_the_query_set_makes() -> None:
             assert found.parent.name == parent.name and found.parent.created_at == expected[0].parent.created_at
 
 
+async def test_a_plain_row_makes_the_instance_the_query_set_makes() -> None:
+    parent = await make_org(await demo_org(CITY))
+    await make_org(parent)
+    await make_org(parent, org_type=OrgType.PARK, accepts_members=False)
+    expected = await _children(parent.id, 10)
+    found = await CHILDREN(parent.id, 10)
+    stored = list(Org._meta.fields_db_projection)
+    assert len(found) == len(expected) == 2
+    assert [[(f, getattr(org, f)) for f in stored] for org in found] == [
+        [(f, getattr(org, f)) for f in stored] for org in expected
+    ]
+    assert all(org._saved_in_db and not org._partial for org in found)
+    assert [type(org.org_type) for org in found] == [OrgType, OrgType]
+
+
 async def test_none_bools_enums_and_list_lengths_are_shapes_of_their_own() -> None:
     city = await demo_org(CITY)
     roots = await CHILDREN(None, 100)
