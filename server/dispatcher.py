@@ -68,6 +68,8 @@ BROADCAST_BATCH = 500
 ROUND_SECONDS = 30.0
 # How often a dispatcher looks for claims whose dispatcher died (their lease ran out while sending).
 LAPSED_LOOK_SECONDS = 1.0
+# A retry this dispatcher scheduled is looked for this long after it falls due (clock slack).
+RETRY_WAKE_SLACK_SECONDS = 0.005
 
 
 @dataclass(frozen=True)
@@ -305,6 +307,8 @@ class Dispatcher:
         # A round ends now and then, so that the runner's round timeout bounds a healthy one.
         closes_at = loop.time() + min(ROUND_SECONDS, self.settings.job_round_timeout_seconds / 3)
         next_claim = 0.0
+        # When the earliest retry this round scheduled falls due: claimed then, not at the next poll.
+        retry_due = float("inf")
         worked = False
         sends: set[asyncio.Task[None]] = set()
 
@@ -333,12 +337,19 @@ class Dispatcher:
                 enough = free >= max(1, self.settings.dispatcher_concurrency // 4) or (free > 0 and not held)
                 claiming = open_for_claims and enough and loop.time() >= next_claim
                 if finished:
-                    await self._record(finished)
+                    retry_in = await self._record(finished)
+                    if retry_in is not None:
+                        retry_due = min(retry_due, loop.time() + retry_in + RETRY_WAKE_SLACK_SECONDS)
+                        next_claim = min(next_claim, retry_due)
+                if claiming and loop.time() >= retry_due:
+                    retry_due = float("inf")  # this claim looks for it
                 claimed = await self._claim(min(free, self.settings.dispatcher_batch_size)) if claiming else []
                 for plan in finished:
                     held.pop(plan.delivery.id, None)
-                if claiming and not claimed:  # nothing due: look again after the poll interval, or when a send ends
-                    next_claim = loop.time() + self.settings.dispatcher_poll_seconds
+                if claiming and not claimed:
+                    # Nothing due: look again after the poll interval, when a send ends, or when a
+                    # retry of ours falls due, whichever comes first.
+                    next_claim = min(loop.time() + self.settings.dispatcher_poll_seconds, retry_due)
                 for plan in claimed:
                     worked = True
                     held[plan.delivery.id] = plan
@@ -350,7 +361,11 @@ class Dispatcher:
                         ended.append(plan)
                 if finished or claiming:
                     continue
-                if not held:
+                # With nothing held the round ends and the runner waits a poll interval, unless a
+                # retry of ours falls due sooner.
+                if not held and (
+                    not open_for_claims or retry_due - loop.time() >= self.settings.dispatcher_poll_seconds
+                ):
                     return worked
                 if not ended:
                     waiting = next_claim - loop.time() if open_for_claims and enough else None
@@ -572,11 +587,12 @@ class Dispatcher:
             due_at=moment + timedelta(seconds=self._backoff(delivery.attempts)) if retrying else delivery.due_at,
         )
 
-    async def _record(self, plans: list[Plan]) -> None:
+    async def _record(self, plans: list[Plan]) -> float | None:
         """Write the outcomes that ended together and give back the consents of sends that did not
         go out; only for deliveries still ours (a lapsed lease may have passed them to another
         dispatcher). The outcomes that give nothing back go in one round trip (executemany); one
-        that gives a consent back is written alone, as its row count says whether it was ours."""
+        that gives a consent back is written alone, as its row count says whether it was ours.
+        Seconds until the earliest retry scheduled here falls due; None when none was."""
         moment = now()
         released = [plan.delivery.id for plan in plans if plan.released]
         counts: dict[str, int] = {}
@@ -608,6 +624,8 @@ class Dispatcher:
         for plan, _ in refunding:
             plan.delivery.consent_spent = False
         log.debug("outcomes", extra={"dispatcher": self.name, "outcomes": counts, "released": len(released)})
+        retries = [s.due_at for s in plain + [s for _, s in refunding] if s.status == DeliveryStatus.PENDING]
+        return (min(retries) - moment).total_seconds() if retries else None
 
     # --- broadcasts ---------------------------------------------------------------------------
 

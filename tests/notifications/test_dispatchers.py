@@ -206,3 +206,38 @@ async def _held_by(name: str, ids: list[int], count: int) -> bool:
 async def _finished(ids: list[int]) -> bool:
     statuses = await NotificationDelivery.filter(id__in=ids).values_list("status", flat=True)
     return set(statuses) == {DeliveryStatus.DELIVERED}
+
+
+async def test_a_retry_goes_out_when_it_falls_due_not_at_the_next_poll(sandbox, stack, artifacts_dir) -> None:
+    """A dispatcher that has just scheduled a retry looks for it when it falls due: with a poll
+    interval of a minute, a failed first try is sent again within seconds."""
+    from tests.conftest import start_dispatcher
+    from tests.kernel.factories import queued_messages
+
+    queued = await queued_messages(1)
+    ids = list(queued.values())
+    await sandbox.put(
+        "/_sandbox/faults", json={"error_rate": 1.0, "error_kinds": ["500"], "only_openids": list(queued)}
+    )
+    slow_poll = {
+        "DISPATCHER_POLL_SECONDS": "60",
+        "DISPATCHER_BACKOFF_BASE_SECONDS": "2",  # the first retry is due 1-2 s after the failure
+        "DISPATCHER_BACKOFF_CAP_SECONDS": "4",
+        "DISPATCHER_MAX_ATTEMPTS": "10",
+    }
+    dispatcher = start_dispatcher(stack, "prompt-retry", artifacts_dir, **slow_poll)
+    try:
+        await eventually(lambda: _waiting_to_retry(ids), within=30)
+        await sandbox.put("/_sandbox/faults", json={"error_rate": 0, "only_openids": []})
+        # The next poll would come a minute after the failure.
+        await eventually(lambda: _finished(ids), within=30)
+        assert [len(await sandbox_messages(sandbox, openid)) for openid in queued] == [1]
+    finally:
+        dispatcher.stop()
+        await sandbox.put("/_sandbox/faults", json={"error_rate": 0, "only_openids": []})
+
+
+async def _waiting_to_retry(ids: list[int]) -> bool:
+    return await NotificationDelivery.filter(id__in=ids, status=DeliveryStatus.PENDING, attempts__gte=1).count() == len(
+        ids
+    )
