@@ -110,7 +110,7 @@ class ImmediateSqliteClient(_DictRows):
     async def execute_query_dict(self, query: str, values: list | None = None) -> list[dict]:
         if not self._may_read_unlocked(query):
             return await super().execute_query_dict(query, values)
-        return list(map(dict, await self._connection.execute_fetchall(_nul_spelled_out(query), values)))
+        return _as_dicts(await self._connection.execute_fetchall(_nul_spelled_out(query), values))
 
 
 client_class = ImmediateSqliteClient
