@@ -15,14 +15,13 @@ from datetime import date, datetime, time, timedelta
 from models.kernel.calendar import CalendarKind
 from models.kernel.timers import (
     BreachAction,
-    SlaTimer,
     meet_timer,
     open_timer,
     start_timer,
     stop_timer,
+    timer_facts,
     timer_states,
 )
-from models.prepared import Prepared
 from models.service_orders.tables import CASE_TYPE, ServiceOrder
 from server.clock import SHANGHAI
 
@@ -76,14 +75,9 @@ class DeadlineView:
         return DEADLINE_STATE_LABELS[self.state]
 
 
-_DEADLINE_TIMERS: Prepared[list[SlaTimer]] = Prepared(
-    lambda order_ids: SlaTimer.filter(case_type=CASE_TYPE, case_id__in=order_ids, kind=KIND).order_by("id")
-)
-
-
 async def deadline_views(order_ids: list[int], at: datetime) -> dict[int, DeadlineView]:
     """Each order's deadline as it stands at `at`, from one query over their timers."""
-    timers = await _DEADLINE_TIMERS(order_ids)
+    timers = await timer_facts(CASE_TYPE, order_ids, KIND)
     latest = {timer.case_id: timer for timer in timers}
     states = {state.timer_id: state for state in await timer_states(latest.values(), at)}
     views = {order_id: DeadlineView(None, "none") for order_id in order_ids}

@@ -18,7 +18,7 @@ from models.kernel.calendar import CalendarKind
 from models.kernel.timers import (
     BreachAction,
     SlaState,
-    SlaTimer,
+    TimerFacts,
     TimerStatus,
     live_timers,
     meet_timer,
@@ -27,6 +27,7 @@ from models.kernel.timers import (
     resume_timer,
     start_timer,
     stop_timer,
+    timer_facts,
     timer_states,
 )
 from models.orgs import ancestors
@@ -193,15 +194,10 @@ class SlaView:
 _WORST_FIRST = (SlaState.BREACHED, SlaState.PAUSED, SlaState.AT_RISK, SlaState.ON_TRACK)
 
 
-_TIMERS_OF: Prepared[list[SlaTimer]] = Prepared(
-    lambda case_type, case_ids: SlaTimer.filter(case_type=case_type, case_id__in=case_ids).order_by("id")
-)
-
-
 async def sla_views(request_ids: list[int], at: datetime) -> dict[int, SlaView]:
-    timers = await _TIMERS_OF(CASE_TYPE, request_ids)
+    timers = await timer_facts(CASE_TYPE, request_ids)
     states = {state.timer_id: state for state in await timer_states(timers, at)}
-    by_request: dict[int, list[SlaTimer]] = {request_id: [] for request_id in request_ids}
+    by_request: dict[int, list[TimerFacts]] = {request_id: [] for request_id in request_ids}
     for timer in timers:
         by_request[timer.case_id].append(timer)
     views = {}

@@ -28,6 +28,7 @@ from models.kernel.timers import (
     start_timer,
     stop_timer,
     sweep_timers,
+    timer_facts,
     timer_states,
 )
 from models.orgs import OrgType
@@ -152,6 +153,38 @@ async def test_a_24x7_timer_counts_nights_and_holidays_but_not_its_pause(stack) 
     assert resumed.due_at == at(2026, 10, 3, 8)
     [reading] = await timer_states([resumed], at(2026, 10, 3, 7))
     assert reading.state == SlaState.AT_RISK and reading.elapsed_minutes == 23 * 60
+
+
+async def test_a_list_reads_each_timer_as_its_whole_row_stands(stack) -> None:
+    """`timer_facts` (what case lists read) gives the states the whole rows give: running on a
+    union's calendar, paused after its due time, met late, around the clock, set aside."""
+    case_type = case_type_with(Recorder(fail=True))
+    org = await make_org(await demo_org("中山市总工会"))
+    cases = [next(_case_ids) for _ in range(4)]
+    start = at(2026, 10, 9, 9)
+    running = await start_timer(
+        case_type=case_type, case_id=cases[0], kind="resolution", org_id=org.id, target_minutes=4800, at=start
+    )
+    paused = await start_timer(case_type=case_type, case_id=cases[1], kind="resolution", target_minutes=30, at=start)
+    await pause_timer(paused.id, at=at(2026, 10, 9, 10))
+    late = await start_timer(case_type=case_type, case_id=cases[2], kind="first_response", target_minutes=10, at=start)
+    await meet_timer(late.id, at=at(2026, 10, 9, 11))
+    always = dict(case_type=case_type, case_id=cases[3], calendar=CalendarKind.ALWAYS, at=start)
+    await start_timer(**always, kind="resolution", target_minutes=600, on_breach=[BreachAction.ESCALATE])
+    overdue = await start_timer(**always, kind="first_response", target_minutes=20)
+    await sweep_timers(at(2026, 10, 9, 9, 30))  # the failing handler sets aside what it is given
+
+    moment = at(2026, 10, 12, 9)
+    whole = await SlaTimer.filter(case_type=case_type).order_by("id")
+    facts = await timer_facts(case_type, cases)
+    assert [fact.id for fact in facts] == [timer.id for timer in whole] and len(facts) == 5
+    assert await timer_states(facts, moment) == await timer_states(whole, moment)
+    read = {state.timer_id: state for state in await timer_states(facts, moment)}
+    assert read[running.id].state == SlaState.ON_TRACK and read[running.id].due_at is not None
+    assert read[paused.id].state == SlaState.BREACHED and read[paused.id].status == TimerStatus.PAUSED
+    assert read[late.id].state == SlaState.MET and read[late.id].breached
+    assert {state.timer_id for state in read.values() if state.set_aside} == {paused.id, overdue.id}
+    assert [fact.kind for fact in await timer_facts(case_type, cases, "first_response")] == ["first_response"] * 2
 
 
 async def test_start_refuses_a_second_open_timer_and_bad_targets(stack) -> None:
