@@ -13,6 +13,9 @@ from markupsafe import Markup
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 from sanic_ext import Extend
+from sanic_ext.extensions.http.extension import HTTPExtension
+from sanic_ext.extensions.openapi.extension import OpenAPIExtension
+from sanic_ext.extensions.templating.extension import TemplatingExtension
 from tortoise import connections
 from tortoise.contrib.sanic import register_tortoise
 
@@ -95,7 +98,9 @@ def create_app(settings: Settings | None = None) -> Sanic:
         }
     )
     app.ctx.settings = settings
-    Extend(app)
+    # Only the extensions we use: sanic-ext's dependency injection, which we do not use, would
+    # add a routing signal that every request dispatches (about 2 % of a short request's CPU).
+    Extend(app, built_in_extensions=False, extensions=[OpenAPIExtension, HTTPExtension, TemplatingExtension])
     app.ext.openapi.describe(
         "Gonghui API",
         version="1.0.0",
