@@ -93,12 +93,18 @@ class AlertKind(StrEnum):
     BREACHED = "breached"
 
 
-class _StandsAt:
-    """How a timer stands at an instant, from its row alone: shared by the model and by
-    `TimerFacts`, the part of a row that a list reads."""
+@dataclass(frozen=True, slots=True)
+class TimerFacts:
+    """The columns of a timer that its state and its case's list need, and how it stands at an
+    instant from them alone. A list of cases reads these rather than whole timers: a row has
+    twelve times, and turning each into an aware datetime was the larger part of reading a page's
+    timers. A whole timer answers through its own facts (`SlaTimer.facts`)."""
 
     id: int
+    case_id: int
     kind: str
+    calendar: CalendarKind
+    org_id: int | None
     status: TimerStatus
     target_minutes: int
     risk_percent: int
@@ -159,7 +165,10 @@ class _StandsAt:
         )
 
 
-class SlaTimer(Model, _StandsAt):
+_FACT_COLUMNS = tuple(field.name for field in dataclass_fields(TimerFacts))
+
+
+class SlaTimer(Model):
     """A deadline of a case, counted in working time on the calendar of its org, or 24x7."""
 
     id = fields.BigIntField(primary_key=True)
@@ -199,6 +208,13 @@ class SlaTimer(Model, _StandsAt):
     class Meta:
         table = "sla_timers"
         indexes = (("case_type", "case_id"),)
+
+    def facts(self) -> TimerFacts:
+        return TimerFacts(*(getattr(self, column) for column in _FACT_COLUMNS))
+
+    def state_at(self, at: datetime, calendar: Calendar) -> TimerState:
+        """The timer as it stands at `at`; see `TimerFacts.state_at`."""
+        return self.facts().state_at(at, calendar)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -255,30 +271,6 @@ def register_breach_handler(case_type: str, handler: BreachHandler) -> None:
 # --- reading ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class TimerFacts(_StandsAt):
-    """The columns of a timer that its state and its case's list need. A list of cases reads
-    these rather than whole timers: a row has twelve times, and turning each into an aware
-    datetime was the larger part of reading a page's timers."""
-
-    id: int
-    case_id: int
-    kind: str
-    calendar: CalendarKind
-    org_id: int | None
-    status: TimerStatus
-    target_minutes: int
-    risk_percent: int
-    worked_seconds: int
-    segment_started_at: datetime | None
-    paused_at: datetime | None
-    risk_at: datetime | None
-    due_at: datetime | None
-    estimated: bool
-    error: str | None
-
-
-_FACT_COLUMNS = tuple(field.name for field in dataclass_fields(TimerFacts))
 _FACTS_OF: Prepared[list[tuple[object, ...]]] = Prepared(
     lambda case_type, case_ids: (
         SlaTimer.filter(case_type=case_type, case_id__in=case_ids).order_by("id").values_list(*_FACT_COLUMNS)
@@ -360,10 +352,11 @@ def _next_check(timer: SlaTimer) -> datetime | None:
 def _plan_segment(timer: SlaTimer, calendar: Calendar, at: datetime) -> None:
     """Risk and due instants for a segment starting at `at`; an instant already passed in an
     earlier segment stays as it was."""
-    if timer.worked_seconds < timer.risk_seconds:
-        timer.risk_at = calendar.add_working_minutes(at, (timer.risk_seconds - timer.worked_seconds) / 60)
-    if timer.worked_seconds < timer.target_seconds:
-        timer.due_at = calendar.add_working_minutes(at, (timer.target_seconds - timer.worked_seconds) / 60)
+    facts = timer.facts()
+    if timer.worked_seconds < facts.risk_seconds:
+        timer.risk_at = calendar.add_working_minutes(at, (facts.risk_seconds - timer.worked_seconds) / 60)
+    if timer.worked_seconds < facts.target_seconds:
+        timer.due_at = calendar.add_working_minutes(at, (facts.target_seconds - timer.worked_seconds) / 60)
     timer.estimated = timer.estimated or calendar.is_estimated(at, max(timer.due_at or at, at))
     timer.next_check_at = _next_check(timer)
 
